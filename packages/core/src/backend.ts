@@ -1,0 +1,76 @@
+/**
+ * The adapter contract every secret manager implements. The required surface is `get`; the rest
+ * is declared in `capabilities` and feature-detected.
+ */
+import type { SecretsError } from "./errors.js";
+import type { SecretRef } from "./ref.js";
+import type { SecretMetadata, SecretValue } from "./value.js";
+
+/** What a backend can do. Callers and the contract suite switch on these. */
+export interface BackendCapabilities {
+  /** `put` and `delete` work. */
+  readonly write: boolean;
+  /** `list` works. */
+  readonly list: boolean;
+  /** `getMany` is native (one request for many refs), not a loop. */
+  readonly batch: boolean;
+  /** `get` honours `version`. */
+  readonly versions: boolean;
+  /** `KEY` and `key` are different secrets. */
+  readonly caseSensitiveKeys: boolean;
+  /** The largest value, in UTF-8 bytes, the backend stores. */
+  readonly maxValueBytes: number;
+}
+
+export interface GetOptions {
+  /** Aborts the request; the resolver passes its deadline here. */
+  signal?: AbortSignal | undefined;
+  /** A backend version id or stage; only with `capabilities.versions`. */
+  version?: string | undefined;
+}
+
+export interface ListOptions {
+  tenant?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** One key a backend holds in a namespace: the name and metadata, never the value. */
+export interface SecretListing {
+  readonly key: string;
+  readonly metadata: SecretMetadata;
+}
+
+/** Metadata written with a value. */
+export interface PutMetadata {
+  description?: string | undefined;
+  tags?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface WriteOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** The result of a batch read: for each ref passed in (same object), its value or typed error. */
+export type GetManyResult = Map<SecretRef, SecretValue | SecretsError>;
+
+/** A secret manager behind Keyway's one interface. */
+export interface SecretBackend {
+  /** A short name used in errors, stats and logs (e.g. `env`, `aws:prod`). */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  /**
+   * Reads one secret.
+   * @throws SecretNotFoundError when it does not exist; other {@link SecretsError}s otherwise.
+   */
+  get(ref: SecretRef, options?: GetOptions): Promise<SecretValue>;
+  /** Reads many secrets at once; per-ref failures are values in the map, not a rejection. */
+  getMany?(refs: readonly SecretRef[], options?: GetOptions): Promise<GetManyResult>;
+  /** The keys stored directly in a namespace, sorted. */
+  list?(namespace: string, options?: ListOptions): Promise<SecretListing[]>;
+  /** Creates or replaces a secret. */
+  put?(ref: SecretRef, value: string | Uint8Array, metadata?: PutMetadata, options?: WriteOptions): Promise<void>;
+  /** Deletes a secret; deleting a missing one throws SecretNotFoundError. */
+  delete?(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  /** Releases connections and timers. */
+  close?(): Promise<void>;
+}

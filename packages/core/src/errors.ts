@@ -1,0 +1,228 @@
+/**
+ * The error family. Every error has a fixed `name`, a stable `code`, the backend that raised it
+ * and a sanitized `cause`; none ever carries a secret value or a credential.
+ */
+
+/** Stable machine-readable codes, one per kind of failure. */
+export type SecretsErrorCode =
+  | "NOT_FOUND"
+  | "SUBKEY_NOT_FOUND"
+  | "DISABLED"
+  | "INVALID_REFERENCE"
+  | "INVALID_VALUE"
+  | "INVALID_TEMPLATE"
+  | "CONFIGURATION"
+  | "ACCESS_DENIED"
+  | "READ_ONLY"
+  | "UNAVAILABLE";
+
+/** Options every Keyway error takes. */
+export interface SecretsErrorOptions {
+  /** The name of the backend that failed, when one did. */
+  backend?: string | undefined;
+  /** The underlying error; it is sanitized (see {@link sanitizeCause}) before it is kept. */
+  cause?: unknown;
+}
+
+/** Base of every error Keyway throws. */
+export abstract class SecretsError extends Error {
+  abstract readonly code: SecretsErrorCode;
+  /** The backend that failed, if any. */
+  readonly backend: string | undefined;
+
+  constructor(message: string, options: SecretsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: sanitizeCause(options.cause) });
+    this.backend = options.backend;
+  }
+
+  /** The process exit code the CLI uses for this kind of failure. */
+  get exitCode(): number {
+    return exitCodeFor(this.code);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, backend: this.backend };
+  }
+}
+
+/** The secret does not exist (message word for word as Kestra's). */
+export class SecretNotFoundError extends SecretsError {
+  override readonly name = "SecretNotFoundError";
+  readonly code = "NOT_FOUND";
+  constructor(
+    readonly key: string,
+    options?: SecretsErrorOptions,
+  ) {
+    super(`Cannot find secret for key '${key}'.`, options);
+  }
+}
+
+/** The secret exists but has no such top-level JSON key (Kestra's message). */
+export class SubkeyNotFoundError extends SecretsError {
+  override readonly name = "SubkeyNotFoundError";
+  readonly code = "SUBKEY_NOT_FOUND";
+  constructor(
+    readonly key: string,
+    readonly subkey: string,
+    options?: SecretsErrorOptions,
+  ) {
+    super(`Cannot find secret sub-key '${subkey}' in secret '${key}'.`, options);
+  }
+}
+
+/** The secret exists but may not be read now (disabled, expired, not yet valid). */
+export class SecretDisabledError extends SecretsError {
+  override readonly name = "SecretDisabledError";
+  readonly code = "DISABLED";
+}
+
+/** A reference (key, namespace, tenant) outside the grammar; raised before any backend call. */
+export class InvalidReferenceError extends SecretsError {
+  override readonly name = "InvalidReferenceError";
+  readonly code = "INVALID_REFERENCE";
+}
+
+/** A stored value that cannot be used: bad encoding, not JSON for a sub-key, too large. */
+export class InvalidSecretValueError extends SecretsError {
+  override readonly name = "InvalidSecretValueError";
+  readonly code = "INVALID_VALUE";
+}
+
+/** A template that cannot be parsed; the message gives line and column. */
+export class TemplateError extends SecretsError {
+  override readonly name = "TemplateError";
+  readonly code = "INVALID_TEMPLATE";
+}
+
+/** Configuration that cannot work (options, config file, ambiguous variables). */
+export class ConfigurationError extends SecretsError {
+  override readonly name = "ConfigurationError";
+  readonly code = "CONFIGURATION";
+}
+
+/** The backend refused: bad credentials or missing permission. Never read as not-found. */
+export class AccessDeniedError extends SecretsError {
+  override readonly name = "AccessDeniedError";
+  readonly code = "ACCESS_DENIED";
+}
+
+/** A write to a read-only rule or backend. */
+export class ReadOnlyError extends SecretsError {
+  override readonly name = "ReadOnlyError";
+  readonly code = "READ_ONLY";
+}
+
+/** The backend could not answer: network, timeout, 5xx, throttling. Never read as not-found. */
+export class BackendUnavailableError extends SecretsError {
+  override readonly name = "BackendUnavailableError";
+  readonly code = "UNAVAILABLE";
+}
+
+/** Every backend for a ref failed (primary and replicas); `failures` gives each reason. */
+export class AllBackendsFailedError extends BackendUnavailableError {
+  override readonly name = "AllBackendsFailedError";
+  constructor(
+    key: string,
+    readonly failures: ReadonlyArray<{ backend: string; error: SecretsError }>,
+  ) {
+    const reasons = failures.map((f) => `${f.backend}: ${f.error.message}`).join("; ");
+    super(`All backends failed for secret '${key}': ${reasons}`);
+  }
+}
+
+/** Several secrets failed at once (e.g. a template); `errors` holds each, in order. */
+export class MultipleSecretsError extends SecretsError {
+  override readonly name = "MultipleSecretsError";
+  readonly code: SecretsErrorCode;
+  constructor(readonly errors: readonly SecretsError[]) {
+    const missing = errors.filter((e) => e.code === "NOT_FOUND");
+    const head =
+      missing.length === errors.length
+        ? `Cannot find ${errors.length} secrets: ${missing.map((e) => `'${(e as SecretNotFoundError).key}'`).join(", ")}.`
+        : `${errors.length} secrets failed:`;
+    super(missing.length === errors.length ? head : `${head} ${errors.map((e) => e.message).join(" ")}`);
+    this.code = worstError(errors)?.code ?? "NOT_FOUND";
+  }
+}
+
+const EXIT_CODES: Record<SecretsErrorCode, number> = {
+  NOT_FOUND: 2,
+  SUBKEY_NOT_FOUND: 2,
+  DISABLED: 2,
+  INVALID_REFERENCE: 3,
+  INVALID_VALUE: 3,
+  INVALID_TEMPLATE: 3,
+  CONFIGURATION: 3,
+  ACCESS_DENIED: 4,
+  READ_ONLY: 4,
+  UNAVAILABLE: 5,
+};
+
+/** CLI exit code for an error code: 2 not found, 3 invalid, 4 denied, 5 unavailable. */
+export function exitCodeFor(code: SecretsErrorCode): number {
+  return EXIT_CODES[code];
+}
+
+/** The error whose exit code is highest (5 > 4 > 3 > 2), or undefined for none. */
+export function worstError<E extends SecretsError>(errors: readonly E[]): E | undefined {
+  let worst: E | undefined;
+  for (const error of errors) if (!worst || error.exitCode > worst.exitCode) worst = error;
+  return worst;
+}
+
+export function isSecretsError(error: unknown): error is SecretsError {
+  return error instanceof SecretsError;
+}
+
+/**
+ * A copy of a foreign error that keeps only what helps diagnose it: its name, a short message,
+ * and numeric status or string code. SDK errors carry request options, headers and bodies
+ * (node-vault #50, #124); none of that survives.
+ */
+export class SanitizedCause extends Error {
+  override readonly name: string;
+  readonly code: string | undefined;
+  readonly status: number | undefined;
+  constructor(name: string, message: string, code?: string, status?: number) {
+    super(message);
+    this.name = name;
+    this.code = code;
+    this.status = status;
+    // The original stack points into the SDK and repeats its message; this one says enough.
+    this.stack = `${name}: ${message}`;
+  }
+}
+
+const MAX_CAUSE_MESSAGE = 300;
+/** Credential-looking fragments that SDKs echo into messages. */
+const CREDENTIAL_PATTERNS: RegExp[] = [
+  /(authorization|x-vault-token|x-amz-security-token|api[-_]?key|token|secret|password|signature|credential)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]+/g,
+  /\b(hvs|hvb|s|b)\.[A-Za-z0-9_-]{20,}/g,
+  /\b(AKIA|ASIA)[A-Z0-9]{12,}/g,
+];
+
+/** Removes credential-looking fragments and any of `secrets` from a message. */
+export function scrubMessage(message: string, secrets: readonly string[] = []): string {
+  let text = message;
+  for (const secret of secrets) if (secret.length > 0) text = text.split(secret).join("******");
+  for (const pattern of CREDENTIAL_PATTERNS) text = text.replace(pattern, (m, a, b) => (b ? `${a}${b}******` : "******"));
+  return text.length > MAX_CAUSE_MESSAGE ? `${text.slice(0, MAX_CAUSE_MESSAGE)}…` : text;
+}
+
+/**
+ * Turns anything thrown by an SDK into a {@link SanitizedCause}. Keyway errors pass through, since
+ * they are sanitized by construction. `secrets` are strings the caller knows are sensitive
+ * (the token it used, the value it sent) and removes wherever they appear.
+ */
+export function sanitizeCause(error: unknown, secrets: readonly string[] = []): Error {
+  if (error instanceof SecretsError || error instanceof SanitizedCause) return error;
+  if (!(error instanceof Error)) return new SanitizedCause("Error", scrubMessage(String(error), secrets));
+  const record = error as unknown as Record<string, unknown>;
+  const meta = (record.$metadata ?? {}) as Record<string, unknown>;
+  const status = [record.status, record.statusCode, meta.httpStatusCode, (record.response as { statusCode?: unknown })?.statusCode].find(
+    (s): s is number => typeof s === "number",
+  );
+  const code = [record.code, record.Code].find((c): c is string => typeof c === "string");
+  return new SanitizedCause(error.name, scrubMessage(error.message, secrets), code, status);
+}

@@ -1,0 +1,16 @@
+/**
+ * @keyway/core: the `SecretBackend` contract, a caching `SecretResolver`, typed errors that never
+ * leak, references, masked values and the redactor. No cloud SDK, `zod` or `yaml` is loaded from
+ * here: the config loader is the separate entry `@keyway/core/config`.
+ */
+export * from "./backend.js";
+export * from "./cache.js";
+export * from "./deadline.js";
+export * from "./errors.js";
+export * from "./memory-backend.js";
+export * from "./redact/index.js";
+export * from "./ref.js";
+export * from "./resolver.js";
+export * from "./retry.js";
+export * from "./subkey.js";
+export * from "./value.js";

@@ -1,0 +1,28 @@
+/** The redactor's public contract; the engine lives in `engine.ts`. */
+import type { Transform } from "node:stream";
+import type { SecretValue } from "../value.js";
+
+export interface RegisterOptions {
+  /** The secret's key, used in warnings (never the value). */
+  key?: string | undefined;
+  /** JSON leaves under these keys are not registered on their own (e.g. `user`). */
+  excludeJsonKeys?: readonly string[] | undefined;
+}
+
+/** Masks every registered secret, and its encoded forms, in text, records, errors and streams. */
+export interface Redactor {
+  /** The replacement text, `******` by default. */
+  readonly mask: string;
+  /** Registers a value (once per distinct value; empty values are ignored). */
+  register(value: string | SecretValue, options?: RegisterOptions): void;
+  /** `text` with every registered form masked. */
+  redact(text: string): string;
+  /** A redacted deep copy of a log record: objects, arrays, Maps, Sets, Errors (message, stack, cause). */
+  redactDeep<T>(value: T): T;
+  /** Redacts an error Keyway created, in place (message, stack, cause chain), and returns it. */
+  redactError<E extends Error>(error: E): E;
+  /** A Transform that masks secrets split across any chunk boundaries. */
+  stream(): Transform;
+  /** How many distinct values are registered. */
+  readonly size: number;
+}

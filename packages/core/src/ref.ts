@@ -1,0 +1,112 @@
+/**
+ * The reference grammar: which secret a caller asks for. This grammar is the wall between
+ * namespaces and tenants, so it is checked with plain code before any backend sees a ref.
+ */
+import { InvalidReferenceError } from "./errors.js";
+
+/** One secret: a key in a namespace, optionally inside a tenant. */
+export interface SecretRef {
+  /** Absent for single-tenant use; otherwise `[a-z0-9][a-z0-9-]{0,62}`. */
+  readonly tenant?: string | undefined;
+  /** Dot-separated segments of `[A-Za-z0-9_-]`; `""` is the root. At most 150 characters. */
+  readonly namespace: string;
+  /** 1–255 characters of `[A-Za-z0-9_-]`. */
+  readonly key: string;
+}
+
+const KEY = /^[A-Za-z0-9_-]{1,255}$/;
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const MAX_NAMESPACE_LENGTH = 150;
+
+/** Shows untrusted input in an error safely: printable ASCII only, capped. */
+function shown(input: unknown): string {
+  const text = typeof input === "string" ? input : String(input);
+  const safe = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+  return safe.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+export function isValidKey(key: unknown): key is string {
+  return typeof key === "string" && KEY.test(key);
+}
+
+export function isValidNamespace(namespace: unknown): namespace is string {
+  if (typeof namespace !== "string") return false;
+  if (namespace === "") return true;
+  if (namespace.length > MAX_NAMESPACE_LENGTH) return false;
+  return namespace.split(".").every((segment) => SEGMENT.test(segment));
+}
+
+export function isValidTenant(tenant: unknown): tenant is string {
+  return typeof tenant === "string" && TENANT.test(tenant);
+}
+
+/** Throws {@link InvalidReferenceError} unless `key` fits the key grammar. */
+export function assertKey(key: unknown): asserts key is string {
+  if (!isValidKey(key)) {
+    throw new InvalidReferenceError(`Invalid secret key ${shown(key)}: use 1-255 characters of A-Z a-z 0-9 _ -.`);
+  }
+}
+
+/** Throws {@link InvalidReferenceError} unless `namespace` fits the namespace grammar. */
+export function assertNamespace(namespace: unknown): asserts namespace is string {
+  if (!isValidNamespace(namespace)) {
+    throw new InvalidReferenceError(
+      `Invalid namespace ${shown(namespace)}: use dot-separated segments of A-Z a-z 0-9 _ - (at most ${MAX_NAMESPACE_LENGTH} characters), or "" for the root.`,
+    );
+  }
+}
+
+/** Throws {@link InvalidReferenceError} unless `tenant` is absent or fits the tenant grammar. */
+export function assertTenant(tenant: unknown): asserts tenant is string | undefined {
+  if (tenant !== undefined && !isValidTenant(tenant)) {
+    throw new InvalidReferenceError(`Invalid tenant ${shown(tenant)}: use [a-z0-9][a-z0-9-]{0,62}.`);
+  }
+}
+
+/**
+ * Validates a ref from untrusted input and returns a frozen copy holding only the three fields.
+ * @throws InvalidReferenceError naming the field to fix.
+ */
+export function validateRef(ref: unknown): SecretRef {
+  if (typeof ref !== "object" || ref === null) {
+    throw new InvalidReferenceError("A secret reference must be an object { tenant?, namespace, key }.");
+  }
+  const { tenant, namespace, key } = ref as Record<string, unknown>;
+  assertKey(key);
+  assertNamespace(namespace);
+  assertTenant(tenant);
+  return Object.freeze(tenant === undefined ? { namespace, key } : { tenant, namespace, key });
+}
+
+/**
+ * A string that identifies a ref exactly: the cache key and map key. The separator cannot
+ * occur in any field, so distinct refs never share an id.
+ */
+export function refId(ref: SecretRef): string {
+  return `${ref.tenant ?? ""}|${ref.namespace}|${ref.key}`;
+}
+
+/** A readable form for messages: `tenant/namespace/KEY` (root shown as `<root>`). */
+export function formatRef(ref: SecretRef): string {
+  const ns = ref.namespace === "" ? "<root>" : ref.namespace;
+  return ref.tenant === undefined ? `${ns}/${ref.key}` : `${ref.tenant}/${ns}/${ref.key}`;
+}
+
+/** The namespace itself, then each ancestor up to the root: `a.b` → `["a.b", "a", ""]`. */
+export function namespaceChain(namespace: string): string[] {
+  const chain: string[] = [];
+  let current = namespace;
+  while (current !== "") {
+    chain.push(current);
+    const dot = current.lastIndexOf(".");
+    current = dot === -1 ? "" : current.slice(0, dot);
+  }
+  chain.push("");
+  return chain;
+}
+
+/** True when `namespace` is `ancestor` or lies below it on whole segments. */
+export function isWithinNamespace(namespace: string, ancestor: string): boolean {
+  return ancestor === "" || namespace === ancestor || namespace.startsWith(`${ancestor}.`);
+}

@@ -1,0 +1,50 @@
+/** The `SecretResolver` interface: what an executor calls, whatever serves the secrets. */
+import type { SecretsError, SecretsErrorCode } from "./errors.js";
+import type { Redactor } from "./redact/types.js";
+import type { SecretRef } from "./ref.js";
+import type { SecretValue } from "./value.js";
+
+export interface ResolveOptions {
+  /** A top-level key of a JSON value (Kestra `subkey`). */
+  subkey?: string | undefined;
+  /** A backend version id or stage. */
+  version?: string | undefined;
+  /** Aborts this caller's wait (other callers sharing the request are unaffected). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Counters since the resolver was created. */
+export interface ResolverStats {
+  /** Resolves answered from a fresh cache entry. */
+  hits: number;
+  /** Resolves answered from a cached not-found. */
+  negativeHits: number;
+  /** Resolves that waited on the backend. */
+  misses: number;
+  /** Values served past their TTL because the backend was unavailable. */
+  staleServed: number;
+  /** Background refreshes of hot keys started before expiry. */
+  refreshes: number;
+  /** Requests sent to backends (a batch counts once). */
+  backendCalls: number;
+  /** Failed resolves by error code. */
+  errors: Partial<Record<SecretsErrorCode, number>>;
+  /** Entries in the cache now. */
+  size: number;
+}
+
+/** Resolves secret references; the single-backend resolver and the router both implement it. */
+export interface SecretResolver {
+  resolve(ref: SecretRef, options?: ResolveOptions): Promise<SecretValue>;
+  /** Resolves all refs at once; each ref (same object) maps to its value or typed error. */
+  resolveMany(
+    refs: readonly SecretRef[],
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<Map<SecretRef, SecretValue | SecretsError>>;
+  /** Drops cached entries for `ref` (every version), so the next resolve reads the backend. */
+  invalidate(ref: SecretRef): void;
+  stats(): ResolverStats;
+  /** Every value this resolver returns is registered here. */
+  readonly redactor: Redactor;
+  close(): Promise<void>;
+}

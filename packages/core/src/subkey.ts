@@ -1,0 +1,31 @@
+/**
+ * Kestra's `subkey`: the value is a JSON object; a top-level key's scalar gives its JSON source
+ * text unchanged (`1.0` stays `1.0`, big integers keep every digit), a string its text, and an
+ * object or array its compact JSON.
+ */
+import { isLosslessNumber, parse, stringify } from "lossless-json";
+import { InvalidSecretValueError, SubkeyNotFoundError } from "./errors.js";
+
+/**
+ * Extracts `subkey` from the JSON object in `value`.
+ * @throws InvalidSecretValueError (Kestra's message) when the value is not a JSON object.
+ * @throws SubkeyNotFoundError when the object has no such top-level key.
+ */
+export function extractSubkey(value: string, key: string, subkey: string): string {
+  let parsed: unknown;
+  try {
+    parsed = parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || isLosslessNumber(parsed)) {
+    throw new InvalidSecretValueError(
+      `Failed to read secret sub-key '${subkey}' from secret '${key}'. Ensure the secret contains valid JSON value.`,
+    );
+  }
+  if (!Object.hasOwn(parsed, subkey)) throw new SubkeyNotFoundError(key, subkey);
+  const leaf = (parsed as Record<string, unknown>)[subkey];
+  if (typeof leaf === "string") return leaf;
+  if (isLosslessNumber(leaf)) return leaf.value;
+  return stringify(leaf) ?? "null";
+}

