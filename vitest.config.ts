@@ -1,15 +1,28 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string, entry = "index.ts") => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}`, import.meta.url));
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const src = (pkg: string, entry = "index.ts") => here(`./packages/${pkg}/src/${entry}`);
 
 // Tests run against the TypeScript sources, so `npm test` needs no build between edits.
 const alias = [
   { find: /^@keyway\/core\/config$/, replacement: src("core", "config/index.ts") },
-  { find: /^@keyway\/core\/testing$/, replacement: src("core", "testing/index.ts") },
   { find: /^@keyway\/core$/, replacement: src("core") },
-  { find: /^@keyway\/(backend-[a-z]+|cli)$/, replacement: fileURLToPath(new URL("./packages/$1/src/index.ts", import.meta.url)) },
+  { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
+  { find: /^@keyway\/(backend-[a-z]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },
 ];
+
+/** Each cloud backend's suite runs against its real server, started by the project's globalSetup. */
+const backendProject = (name: string) => ({
+  resolve: { alias },
+  test: {
+    name: `backend-${name}`,
+    include: [`packages/backend-${name}/test/**/*.server.test.ts`],
+    globalSetup: [`packages/backend-${name}/test/global-setup.ts`],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
 
 export default defineConfig({
   resolve: { alias },
@@ -20,9 +33,13 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["test/reliability/**", "test/backends/**", "**/node_modules/**"],
+          exclude: ["**/*.server.test.ts", "test/reliability/**", "**/node_modules/**"],
         },
       },
+      backendProject("aws"),
+      backendProject("vault"),
+      backendProject("azure"),
+      backendProject("gcp"),
     ],
   },
 });

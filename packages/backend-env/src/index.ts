@@ -100,6 +100,7 @@ export function createEnvBackend(options: EnvBackendOptions = {}): EnvBackend {
     batch: false,
     versions: false,
     caseSensitiveKeys: false,
+    global: true,
     maxValueBytes: 128 * 1024,
   };
 

@@ -18,6 +18,8 @@ export interface BackendCapabilities {
   readonly versions: boolean;
   /** `KEY` and `key` are different secrets. */
   readonly caseSensitiveKeys: boolean;
+  /** Keys are global: namespaces and tenants are ignored (the env backend). @default false */
+  readonly global?: boolean;
   /** The largest value, in UTF-8 bytes, the backend stores. */
   readonly maxValueBytes: number;
 }

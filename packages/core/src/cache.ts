@@ -59,6 +59,7 @@ type Entry =
   | { readonly kind: "missing" };
 
 interface FetchContext {
+  readonly id: string;
   readonly ref: SecretRef;
   readonly version: string | undefined;
 }
@@ -109,6 +110,8 @@ class CachingResolver implements SecretResolver {
       max: this.#settings.maxEntries,
       ttl: Math.max(1, this.#settings.ttlMs),
       perf: this.#clock,
+      // lru-cache memoizes "now" for 1 ms of real time; an injected clock must be read every time.
+      ttlResolution: options.cache?.clock ? 0 : 1,
       fetchMethod: (_id, stale, { signal, options: entryOptions, context }) =>
         this.#load(context, stale, signal, entryOptions),
     });
@@ -169,7 +172,7 @@ class CachingResolver implements SecretResolver {
       if (entry) return this.#fromEntry(entry, ref, id);
     }
     this.#stats.misses++;
-    const pending = this.#cache.fetch(id, { context: { ref, version: options.version } });
+    const pending = this.#cache.fetch(id, { context: { id, ref, version: options.version } });
     const entry = await withDeadline(pending, this.#timeoutMs, `secret '${ref.key}'`, options.signal, this.#backend.name);
     if (!entry) throw new BackendUnavailableError(`No answer for secret '${ref.key}'.`, { backend: this.#backend.name });
     if (entry.kind === "missing") throw new SecretNotFoundError(ref.key, { backend: this.#backend.name });
@@ -195,16 +198,28 @@ class CachingResolver implements SecretResolver {
     if (this.#refreshing.has(id)) return;
     this.#refreshing.add(id);
     this.#stats.refreshes++;
-    this.#cache
-      .fetch(id, { forceRefresh: true, allowStale: true, context: { ref, version: undefined } })
-      .catch(() => undefined) // the next caller after expiry sees the error itself
-      .finally(() => this.#refreshing.delete(id));
+    // With allowStale the promise settles at once with the current value; #load clears the mark.
+    // A failed refresh is seen by the next caller after expiry, not here.
+    this.#cache.fetch(id, { forceRefresh: true, allowStale: true, context: { id, ref, version: undefined } }).catch(() => {});
   }
 
   readonly #refreshing = new Set<string>();
 
   /** lru-cache's fetchMethod: one backend read (with retries), mapped to a cache entry. */
   async #load(
+    context: FetchContext,
+    stale: Entry | undefined,
+    fetchSignal: AbortSignal,
+    entryOptions: { ttl?: number },
+  ): Promise<Entry> {
+    try {
+      return await this.#loadEntry(context, stale, fetchSignal, entryOptions);
+    } finally {
+      this.#refreshing.delete(context.id);
+    }
+  }
+
+  async #loadEntry(
     context: FetchContext,
     stale: Entry | undefined,
     fetchSignal: AbortSignal,
@@ -244,7 +259,7 @@ class CachingResolver implements SecretResolver {
     if (!(error instanceof BackendUnavailableError) || stale?.kind !== "value") return undefined;
     const now = this.#clock.now();
     const servableUntil = stale.freshUntil + this.#settings.staleIfErrorMs;
-    if (now >= stale.freshUntil && now >= servableUntil) return undefined;
+    if (now >= servableUntil) return undefined;
     const ttl = Math.max(1, Math.min(Math.max(stale.freshUntil - now, this.#settings.staleRetryMs), servableUntil - now));
     const value = now >= stale.freshUntil ? stale.value.asStale() : stale.value;
     return { entry: { kind: "value", value, freshUntil: stale.freshUntil }, ttl };

@@ -47,7 +47,7 @@ export abstract class SecretsError extends Error {
 
 /** The secret does not exist (message word for word as Kestra's). */
 export class SecretNotFoundError extends SecretsError {
-  override readonly name = "SecretNotFoundError";
+  override readonly name: string = "SecretNotFoundError";
   readonly code = "NOT_FOUND";
   constructor(
     readonly key: string,
@@ -59,7 +59,7 @@ export class SecretNotFoundError extends SecretsError {
 
 /** The secret exists but has no such top-level JSON key (Kestra's message). */
 export class SubkeyNotFoundError extends SecretsError {
-  override readonly name = "SubkeyNotFoundError";
+  override readonly name: string = "SubkeyNotFoundError";
   readonly code = "SUBKEY_NOT_FOUND";
   constructor(
     readonly key: string,
@@ -72,55 +72,55 @@ export class SubkeyNotFoundError extends SecretsError {
 
 /** The secret exists but may not be read now (disabled, expired, not yet valid). */
 export class SecretDisabledError extends SecretsError {
-  override readonly name = "SecretDisabledError";
+  override readonly name: string = "SecretDisabledError";
   readonly code = "DISABLED";
 }
 
 /** A reference (key, namespace, tenant) outside the grammar; raised before any backend call. */
 export class InvalidReferenceError extends SecretsError {
-  override readonly name = "InvalidReferenceError";
+  override readonly name: string = "InvalidReferenceError";
   readonly code = "INVALID_REFERENCE";
 }
 
 /** A stored value that cannot be used: bad encoding, not JSON for a sub-key, too large. */
 export class InvalidSecretValueError extends SecretsError {
-  override readonly name = "InvalidSecretValueError";
+  override readonly name: string = "InvalidSecretValueError";
   readonly code = "INVALID_VALUE";
 }
 
 /** A template that cannot be parsed; the message gives line and column. */
 export class TemplateError extends SecretsError {
-  override readonly name = "TemplateError";
+  override readonly name: string = "TemplateError";
   readonly code = "INVALID_TEMPLATE";
 }
 
 /** Configuration that cannot work (options, config file, ambiguous variables). */
 export class ConfigurationError extends SecretsError {
-  override readonly name = "ConfigurationError";
+  override readonly name: string = "ConfigurationError";
   readonly code = "CONFIGURATION";
 }
 
 /** The backend refused: bad credentials or missing permission. Never read as not-found. */
 export class AccessDeniedError extends SecretsError {
-  override readonly name = "AccessDeniedError";
+  override readonly name: string = "AccessDeniedError";
   readonly code = "ACCESS_DENIED";
 }
 
 /** A write to a read-only rule or backend. */
 export class ReadOnlyError extends SecretsError {
-  override readonly name = "ReadOnlyError";
+  override readonly name: string = "ReadOnlyError";
   readonly code = "READ_ONLY";
 }
 
 /** The backend could not answer: network, timeout, 5xx, throttling. Never read as not-found. */
 export class BackendUnavailableError extends SecretsError {
-  override readonly name = "BackendUnavailableError";
+  override readonly name: string = "BackendUnavailableError";
   readonly code = "UNAVAILABLE";
 }
 
 /** Every backend for a ref failed (primary and replicas); `failures` gives each reason. */
 export class AllBackendsFailedError extends BackendUnavailableError {
-  override readonly name = "AllBackendsFailedError";
+  override readonly name: string = "AllBackendsFailedError";
   constructor(
     key: string,
     readonly failures: ReadonlyArray<{ backend: string; error: SecretsError }>,
@@ -132,7 +132,7 @@ export class AllBackendsFailedError extends BackendUnavailableError {
 
 /** Several secrets failed at once (e.g. a template); `errors` holds each, in order. */
 export class MultipleSecretsError extends SecretsError {
-  override readonly name = "MultipleSecretsError";
+  override readonly name: string = "MultipleSecretsError";
   readonly code: SecretsErrorCode;
   constructor(readonly errors: readonly SecretsError[]) {
     const missing = errors.filter((e) => e.code === "NOT_FOUND");
@@ -195,18 +195,21 @@ export class SanitizedCause extends Error {
 
 const MAX_CAUSE_MESSAGE = 300;
 /** Credential-looking fragments that SDKs echo into messages. */
-const CREDENTIAL_PATTERNS: RegExp[] = [
-  /(authorization|x-vault-token|x-amz-security-token|api[-_]?key|token|secret|password|signature|credential)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]+/g,
-  /\b(hvs|hvb|s|b)\.[A-Za-z0-9_-]{20,}/g,
-  /\b(AKIA|ASIA)[A-Z0-9]{12,}/g,
+const CREDENTIAL_PATTERNS: Array<[RegExp, string]> = [
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, "$1 ******"],
+  [
+    /(authorization|x-vault-token|x-amz-security-token|api[-_]?key|token|secret|password|signature|credential)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi,
+    "$1$2******",
+  ],
+  [/\b(hvs|hvb|s|b)\.[A-Za-z0-9_-]{20,}/g, "******"],
+  [/\b(AKIA|ASIA)[A-Z0-9]{12,}/g, "******"],
 ];
 
 /** Removes credential-looking fragments and any of `secrets` from a message. */
 export function scrubMessage(message: string, secrets: readonly string[] = []): string {
   let text = message;
   for (const secret of secrets) if (secret.length > 0) text = text.split(secret).join("******");
-  for (const pattern of CREDENTIAL_PATTERNS) text = text.replace(pattern, (m, a, b) => (b ? `${a}${b}******` : "******"));
+  for (const [pattern, replacement] of CREDENTIAL_PATTERNS) text = text.replace(pattern, replacement);
   return text.length > MAX_CAUSE_MESSAGE ? `${text.slice(0, MAX_CAUSE_MESSAGE)}…` : text;
 }
 

@@ -14,3 +14,7 @@ export * from "./resolver.js";
 export * from "./retry.js";
 export * from "./subkey.js";
 export * from "./value.js";
+export * from "./backend-definition.js";
+export * from "./render.js";
+export * from "./router.js";
+export * from "./template.js";

@@ -9,6 +9,11 @@ export interface ResolveOptions {
   subkey?: string | undefined;
   /** A backend version id or stage. */
   version?: string | undefined;
+  /**
+   * The namespace of the caller, when it reads another namespace (Kestra's
+   * `secret('K', namespace='x')`). The router checks the caller may read there.
+   */
+  caller?: string | undefined;
   /** Aborts this caller's wait (other callers sharing the request are unaffected). */
   signal?: AbortSignal | undefined;
 }

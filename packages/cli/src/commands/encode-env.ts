@@ -1,0 +1,61 @@
+/**
+ * `keyway encode-env`: a `.env` file → `SECRET_KEY=<base64>` lines, done right (the docs' shell
+ * loop drops a last line without newline, encodes comments and quotes, and wraps at 76).
+ * `--check` validates an encoded file line by line, never printing a value.
+ */
+import { rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { decodeSecretValue } from "@keyway/backend-env";
+import { isValidKey } from "@keyway/core";
+import type { Command } from "commander";
+import { parseDotenv } from "../dotenv.js";
+import { CliError, type CliIO, EXIT, write } from "../io.js";
+import { readInput } from "./template.js";
+
+export function encodeDotenv(source: string): string {
+  const { entries, problems } = parseDotenv(source);
+  if (problems.length) {
+    throw new CliError(problems.map((p) => `line ${p.line}: ${p.message}`).join("\n"), EXIT.invalid);
+  }
+  return entries.map((e) => `SECRET_${e.key}=${Buffer.from(e.value, "utf8").toString("base64")}\n`).join("");
+}
+
+/** Every problem of an encoded file, by line; empty when it is fine. */
+export function checkEncoded(source: string): string[] {
+  const problems: string[] = [];
+  source
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .forEach((line, i) => {
+      if (/^\s*(#.*)?$/.test(line)) return;
+      const match = /^(SECRET_([^=]*))=(.*)$/.exec(line);
+      if (!match) return problems.push(`line ${i + 1}: not a SECRET_KEY=base64 line`);
+      const [, variable, key, value] = match as unknown as [string, string, string, string];
+      if (!isValidKey(key)) return problems.push(`line ${i + 1}: ${variable.slice(0, 70)}: the key is not valid`);
+      const decoded = decodeSecretValue(value);
+      if (!decoded.ok) problems.push(`line ${i + 1}: ${variable}: ${decoded.reason}${decoded.hint ? ` (${decoded.hint})` : ""}`);
+    });
+  return problems;
+}
+
+export function registerEncodeEnvCommand(program: Command, io: CliIO): void {
+  program
+    .command("encode-env")
+    .description("turn a .env file into SECRET_KEY=<base64> lines for Kestra-style env secrets")
+    .argument("[file]", "the .env file, or - for stdin")
+    .option("-o, --output <file>", "write here instead of stdout (atomically: all or nothing)")
+    .option("--check <file>", "validate an already encoded file instead; names every bad line")
+    .action(async (file: string | undefined, options: { output?: string; check?: string }) => {
+      if (options.check !== undefined) {
+        const problems = checkEncoded(await readInput(io, options.check));
+        if (problems.length) throw new CliError(problems.join("\n"), EXIT.invalid);
+        return;
+      }
+      const encoded = encodeDotenv(await readInput(io, file));
+      if (options.output === undefined) return write(io.stdout, encoded);
+      const target = path.resolve(io.cwd, options.output);
+      const temporary = `${target}.${process.pid}.tmp`;
+      await writeFile(temporary, encoded, { mode: 0o600 });
+      await rename(temporary, target);
+    });
+}

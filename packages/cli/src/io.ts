@@ -1,0 +1,49 @@
+/** The CLI's streams and exit codes, injectable so commands run in-process in tests. */
+import type { Readable, Writable } from "node:stream";
+import { SecretsError, worstError } from "@keyway/core";
+
+export interface CliIO {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+  stderr: Writable;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+/** Exit codes: 0 ok; 2 not found; 3 invalid; 4 denied or read-only; 5 unavailable; 1 anything else. */
+export const EXIT = { ok: 0, other: 1, notFound: 2, invalid: 3, denied: 4, unavailable: 5 } as const;
+
+/** A failure the CLI reports with a message and an exit code (usage problems, bad input files). */
+export class CliError extends Error {
+  override readonly name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.other,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads all of stdin as bytes. */
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The exit code for a list of failures: the highest of 5 > 4 > 3 > 2. */
+export function exitCodeOf(errors: readonly SecretsError[]): number {
+  return worstError(errors)?.exitCode ?? EXIT.ok;
+}
+
+/** The message for stderr: Keyway errors are already redacted; anything else shows only its kind. */
+export function describeError(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof SecretsError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  const name = error instanceof Error ? error.name : typeof error;
+  return { message: `unexpected ${name}; run with KEYWAY_DEBUG=1 for details`, exitCode: EXIT.other };
+}
+
+export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+}

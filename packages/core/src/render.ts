@@ -1,0 +1,178 @@
+/**
+ * Rendering `{{ secret(...) }}` templates: every reference is resolved at once (so a backend with
+ * batch reads gets one request), every failure is reported together, and the output is either
+ * the final text or text for the executor's own engine with values as escaped literals.
+ */
+import { MultipleSecretsError, SecretNotFoundError, type SecretsError, TemplateError, isSecretsError } from "./errors.js";
+import type { Redactor } from "./redact/types.js";
+import { type SecretRef, assertTenant, validateRef } from "./ref.js";
+import { extractSubkey } from "./subkey.js";
+import { type SecretCall, type Tag, engineLiteral, scanTemplate } from "./template.js";
+import type { SecretValue } from "./value.js";
+
+export interface RenderOptions {
+  /** The namespace of the flow being rendered. */
+  namespace: string;
+  tenant?: string | undefined;
+  /**
+   * `final` (default): an expression that is exactly `secret(...)` or `envs.name` becomes the
+   * value; all else is left byte for byte. `pebble` / `jinja`: every literal `secret(...)` call
+   * inside a tag becomes a string literal for that engine, which renders the rest afterwards.
+   */
+  mode?: "final" | "pebble" | "jinja" | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A `secret()` call as `references()` reports it. */
+export interface TemplateReference {
+  readonly key?: string | undefined;
+  /** The namespace argument, if the call names one. */
+  readonly namespace?: string | undefined;
+  readonly subkey?: string | undefined;
+  readonly errorOnMissing: boolean;
+  readonly full: boolean;
+  /** True when an argument is not a literal; such calls are left for the engine. */
+  readonly dynamic: boolean;
+  readonly line: number;
+  readonly column: number;
+  readonly source: string;
+}
+
+export interface RenderDependencies {
+  resolve(ref: SecretRef, caller: string, signal?: AbortSignal): Promise<SecretValue>;
+  redactor: Redactor;
+  envs: Readonly<Record<string, string>>;
+}
+
+/** Lists the `secret()` calls of a template, statically. */
+export function templateReferences(text: string): TemplateReference[] {
+  return scanTemplate(text).flatMap((tag) =>
+    tag.calls.map((call) => ({
+      key: call.key,
+      namespace: call.namespace,
+      subkey: call.subkey,
+      errorOnMissing: call.errorOnMissing,
+      full: call.full,
+      dynamic: call.kind === "dynamic",
+      line: call.line,
+      column: call.column,
+      source: call.source,
+    })),
+  );
+}
+
+export async function renderTemplate(text: string, options: RenderOptions, deps: RenderDependencies): Promise<string> {
+  const mode = options.mode ?? "final";
+  if (!["final", "pebble", "jinja"].includes(mode)) throw new TemplateError(`Unknown render mode '${mode}'.`);
+  assertTenant(options.tenant);
+  const tags = scanTemplate(text);
+  const calls = mode === "final" ? tags.flatMap((t) => (t.sole ? [t.sole] : [])) : staticCalls(tags);
+
+  const values = await resolveAll(calls, options, deps);
+  const errors: SecretsError[] = [];
+  const seenErrors = new Set<string>();
+  const fail = (error: SecretsError, id: string) => {
+    if (!seenErrors.has(id)) errors.push(error);
+    seenErrors.add(id);
+  };
+  const replacement = (call: SecretCall): string => {
+    const id = targetId(call, options);
+    const result = values.get(id);
+    if (result === undefined || isSecretsError(result)) {
+      const error = result ?? new SecretNotFoundError(call.key ?? "");
+      if (error instanceof SecretNotFoundError && !call.errorOnMissing) return mode === "final" ? "" : "''";
+      fail(error, id);
+      return "";
+    }
+    try {
+      return format(call, result, mode, deps.redactor);
+    } catch (error) {
+      fail(error as SecretsError, `${id}#${call.subkey}`);
+      return "";
+    }
+  };
+
+  let out = "";
+  let last = 0;
+  for (const tag of tags) {
+    if (mode === "final") {
+      if (tag.sole) out += text.slice(last, tag.start) + replacement(tag.sole);
+      else if (tag.envs !== undefined) out += text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail);
+      else continue;
+      last = tag.end;
+    } else {
+      for (const call of tag.calls) {
+        if (call.kind !== "static") continue;
+        out += text.slice(last, call.start) + replacement(call);
+        last = call.end;
+      }
+    }
+  }
+  out += text.slice(last);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw deps.redactor.redactError(new MultipleSecretsError(errors));
+  return out;
+}
+
+function staticCalls(tags: readonly Tag[]): SecretCall[] {
+  return tags.flatMap((tag) => tag.calls.filter((c) => c.kind === "static"));
+}
+
+function targetId(call: SecretCall, options: RenderOptions): string {
+  return `${call.namespace ?? options.namespace}|${call.key}`;
+}
+
+/** Resolves each distinct target once, all at the same time. */
+async function resolveAll(
+  calls: readonly SecretCall[],
+  options: RenderOptions,
+  deps: RenderDependencies,
+): Promise<Map<string, SecretValue | SecretsError>> {
+  const targets = new Map<string, SecretCall>();
+  for (const call of calls) targets.set(targetId(call, options), call);
+  const entries = [...targets].map(async ([id, call]): Promise<[string, SecretValue | SecretsError]> => {
+    try {
+      const ref = validateRef({ tenant: options.tenant, namespace: call.namespace ?? options.namespace, key: call.key });
+      return [id, await deps.resolve(ref, options.namespace, options.signal)];
+    } catch (error) {
+      if (isSecretsError(error)) return [id, error];
+      throw error;
+    }
+  });
+  return new Map(await Promise.all(entries));
+}
+
+function format(call: SecretCall, value: SecretValue, mode: "final" | "pebble" | "jinja", redactor: Redactor): string {
+  let text = value.reveal();
+  if (call.subkey !== undefined) {
+    text = extractSubkey(text, call.key ?? "", call.subkey);
+    redactor.register(text, { key: `${call.key}.${call.subkey}` });
+  }
+  if (call.full) {
+    const metadata = {
+      ...(value.metadata.description === undefined ? {} : { description: value.metadata.description }),
+      ...(value.metadata.tags === undefined ? {} : { tags: value.metadata.tags }),
+      ...(value.metadata.version === undefined ? {} : { version: value.metadata.version }),
+      ...(value.metadata.updatedAt === undefined ? {} : { updatedAt: value.metadata.updatedAt.toISOString() }),
+    };
+    const full = { value: text, metadata };
+    return mode === "final" ? JSON.stringify(full) : mapLiteral(full, mode);
+  }
+  return mode === "final" ? text : engineLiteral(text, mode);
+}
+
+/** A Pebble / Jinja map literal, e.g. `{'value': '…', 'metadata': {}}`. */
+function mapLiteral(value: unknown, mode: "pebble" | "jinja"): string {
+  if (typeof value === "string") return engineLiteral(value, mode);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${engineLiteral(k, mode)}: ${mapLiteral(v, mode)}`,
+  );
+  return `{${entries.join(", ")}}`;
+}
+
+function envValue(name: string, envs: Readonly<Record<string, string>>, fail: (e: SecretsError, id: string) => void): string {
+  const value = envs[name];
+  if (value !== undefined) return value;
+  fail(new TemplateError(`envs.${name} is not set: define the environment variable ENV_${name.toUpperCase()}.`), `envs.${name}`);
+  return "";
+}

@@ -1,0 +1,263 @@
+/**
+ * The `{{ secret(...) }}` scanner. It finds every `secret()` call and `envs.name` inside
+ * `{{ … }}` (and `{% … %}`), skips `{# … #}` comments, and leaves everything else alone, so the
+ * executor's own template engine sees the text byte for byte.
+ */
+import { TemplateError } from "./errors.js";
+
+/** One `secret(...)` call found in a template. */
+export interface SecretCall {
+  /** `static` when every argument is a literal; `dynamic` calls are left as they are. */
+  readonly kind: "static" | "dynamic";
+  readonly key?: string;
+  readonly namespace?: string;
+  readonly subkey?: string;
+  readonly errorOnMissing: boolean;
+  readonly full: boolean;
+  /** Offsets of the call `secret(…)` in the text. */
+  readonly start: number;
+  readonly end: number;
+  /** 1-based position of the call, for messages. */
+  readonly line: number;
+  readonly column: number;
+  /** The call's source text. */
+  readonly source: string;
+}
+
+/** One `{{ … }}` or `{% … %}` tag. */
+export interface Tag {
+  readonly kind: "output" | "statement";
+  /** Offsets of the whole tag, delimiters included. */
+  readonly start: number;
+  readonly end: number;
+  readonly calls: readonly SecretCall[];
+  /** Set when the tag's whole expression is exactly one static `secret()` call. */
+  readonly sole?: SecretCall;
+  /** Set when the tag's whole expression is exactly `envs.name`. */
+  readonly envs?: string;
+}
+
+const NAMED = new Set(["key", "namespace", "subkey", "errorOnMissing", "full"]);
+
+/** Scans `text`; throws {@link TemplateError} with line and column for a malformed `secret(` call. */
+export function scanTemplate(text: string): Tag[] {
+  const tags: Tag[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf("{", i);
+    if (open === -1 || open + 1 >= text.length) break;
+    const next = text[open + 1];
+    if (next === "#") {
+      const close = text.indexOf("#}", open + 2);
+      i = close === -1 ? text.length : close + 2;
+      continue;
+    }
+    if (next !== "{" && next !== "%") {
+      i = open + 1;
+      continue;
+    }
+    const closer = next === "{" ? "}}" : "%}";
+    const close = findClose(text, open + 2, closer);
+    if (close === -1) {
+      i = open + 2;
+      continue;
+    }
+    const inner = { start: open + 2, end: close };
+    const calls = findCalls(text, inner.start, inner.end);
+    const expression = text.slice(inner.start, inner.end).trim();
+    const sole = calls.length === 1 && calls[0]?.kind === "static" && calls[0].source === expression ? calls[0] : undefined;
+    const envs = /^envs\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression)?.[1];
+    tags.push({
+      kind: next === "{" ? "output" : "statement",
+      start: open,
+      end: close + 2,
+      calls,
+      ...(sole && next === "{" ? { sole } : {}),
+      ...(envs !== undefined && next === "{" ? { envs } : {}),
+    });
+    i = close + 2;
+  }
+  return tags;
+}
+
+/** The closing delimiter's offset, skipping string literals (a `}}` inside quotes does not close). */
+function findClose(text: string, from: number, closer: string): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      const end = skipString(text, i);
+      if (end === -1) return text.indexOf(closer, from);
+      i = end - 1;
+    } else if (text.startsWith(closer, i)) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** Offset just after the string literal starting at `start`, or -1 if unterminated. */
+function skipString(text: string, start: number): number {
+  const quote = text[start];
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === quote) return i + 1;
+  }
+  return -1;
+}
+
+function findCalls(text: string, start: number, end: number): SecretCall[] {
+  const calls: SecretCall[] = [];
+  const pattern = /\bsecret\s*\(/g;
+  pattern.lastIndex = start;
+  for (let m = pattern.exec(text); m && m.index < end; m = pattern.exec(text)) {
+    if (insideString(text, start, m.index) || /[.\w]/.test(text[m.index - 1] ?? "")) continue;
+    const call = parseCall(text, m.index, m.index + m[0].length, end);
+    calls.push(call);
+    pattern.lastIndex = call.end;
+  }
+  return calls;
+}
+
+/** True when `offset` lies inside a string literal that starts after `from`. */
+function insideString(text: string, from: number, offset: number): boolean {
+  for (let i = from; i < offset; i++) {
+    if (text[i] === "'" || text[i] === '"') {
+      const end = skipString(text, i);
+      if (end === -1 || end > offset) return true;
+      i = end - 1;
+    }
+  }
+  return false;
+}
+
+function parseCall(text: string, start: number, argsStart: number, limit: number): SecretCall {
+  const fail = (at: number, why: string): never => {
+    const { line, column } = position(text, at);
+    throw new TemplateError(`Malformed secret() call at line ${line}, column ${column}: ${why}.`);
+  };
+  const literals: Record<string, string | boolean> = {};
+  let positional = 0;
+  let dynamic = false;
+  let i = skipSpace(text, argsStart);
+  if (text[i] === ")") fail(start, "a key is required, e.g. secret('API_TOKEN')");
+  while (i < limit) {
+    let name: string | undefined;
+    const named = /^([A-Za-z_]\w*)\s*=(?!=)\s*/.exec(text.slice(i, limit));
+    if (named) {
+      name = named[1];
+      if (!NAMED.has(name ?? "")) fail(i, `unknown argument '${name}'`);
+      i += named[0].length;
+    } else if (positional++ > 0) {
+      fail(i, "only the key may be given without a name");
+    }
+    const argument = readArgument(text, i, limit, fail);
+    if (argument.value === undefined) dynamic = true;
+    else literals[name ?? "key"] = argument.value;
+    i = skipSpace(text, argument.end);
+    if (text[i] === ")") {
+      const end = i + 1;
+      return buildCall(text, start, end, literals, dynamic, fail);
+    }
+    if (text[i] !== ",") fail(i, "expected ',' or ')'");
+    i = skipSpace(text, i + 1);
+  }
+  return fail(start, "it is not closed with ')' before the end of the tag");
+}
+
+/** Reads one argument: a string or boolean literal, or (dynamic) anything up to a top-level `,` or `)`. */
+function readArgument(
+  text: string,
+  at: number,
+  limit: number,
+  fail: (at: number, why: string) => never,
+): { value?: string | boolean; end: number } {
+  const c = text[at];
+  if (c === "'" || c === '"') {
+    const end = skipString(text, at);
+    if (end === -1 || end > limit) fail(at, "a string is not closed");
+    return { value: unescape(text.slice(at + 1, end - 1)), end };
+  }
+  const bool = /^(true|false)\b/.exec(text.slice(at, limit));
+  if (bool) return { value: bool[1] === "true", end: at + (bool[0]?.length ?? 0) };
+  let depth = 0;
+  for (let i = at; i < limit; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '"') {
+      const end = skipString(text, i);
+      if (end === -1) fail(i, "a string is not closed");
+      i = end - 1;
+    } else if (ch === "(" || ch === "[" || ch === "{") depth++;
+    else if ((ch === ")" || ch === "]" || ch === "}") && depth > 0) depth--;
+    else if ((ch === "," || ch === ")") && depth === 0) {
+      if (i === at) fail(at, "an argument is empty");
+      return { end: i };
+    }
+  }
+  return fail(at, "it is not closed with ')' before the end of the tag");
+}
+
+function buildCall(
+  text: string,
+  start: number,
+  end: number,
+  literals: Record<string, string | boolean>,
+  dynamic: boolean,
+  fail: (at: number, why: string) => never,
+): SecretCall {
+  const { line, column } = position(text, start);
+  const str = (name: string) => {
+    const v = literals[name];
+    if (v !== undefined && typeof v !== "string") fail(start, `'${name}' must be a string`);
+    return v as string | undefined;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const v = literals[name];
+    if (v !== undefined && typeof v !== "boolean") fail(start, `'${name}' must be true or false`);
+    return (v as boolean | undefined) ?? fallback;
+  };
+  const call = {
+    kind: dynamic ? ("dynamic" as const) : ("static" as const),
+    key: str("key"),
+    namespace: str("namespace"),
+    subkey: str("subkey"),
+    errorOnMissing: bool("errorOnMissing", true),
+    full: bool("full", false),
+    start,
+    end,
+    line,
+    column,
+    source: text.slice(start, end),
+  };
+  if (call.full && call.subkey !== undefined) fail(start, "'full' cannot be used together with 'subkey'");
+  if (!dynamic && call.key === undefined) fail(start, "a key is required, e.g. secret('API_TOKEN')");
+  return call;
+}
+
+function unescape(body: string): string {
+  return body.replace(/\\(.)/gs, (_, c: string) => ({ n: "\n", t: "\t", r: "\r" })[c] ?? c);
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i] ?? "")) i++;
+  return i;
+}
+
+/** 1-based line and column of an offset. */
+export function position(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** A string literal for the executor's engine, so a value is data, never template code. */
+export function engineLiteral(value: string, mode: "pebble" | "jinja"): string {
+  // Pebble interpolates `#{…}` in double quotes only, so single quotes are safe for both engines.
+  const escaped = value.replace(/\\/g, "\\\\").replace(/'/g, "\\'");
+  return mode === "jinja"
+    ? `'${escaped.replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}'`
+    : `'${escaped}'`;
+}

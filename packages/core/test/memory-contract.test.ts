@@ -1,0 +1,4 @@
+import { createMemoryBackend } from "../src/index.js";
+import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
+
+defineBackendContract("memory", { create: (seed) => seedByPut(createMemoryBackend({ maxValueBytes: 4096 }), seed) });

@@ -1,0 +1,267 @@
+/**
+ * The one contract every backend passes: `defineBackendContract(name, options)` from each
+ * backend's test. Capability switches on the backend turn groups on or off; `extra` carries
+ * backend-specific cases.
+ */
+import { randomBytes } from "node:crypto";
+import { inspect } from "node:util";
+import {
+  InvalidReferenceError,
+  InvalidSecretValueError,
+  type PutMetadata,
+  type SecretBackend,
+  type SecretRef,
+  SecretNotFoundError,
+  SecretValue,
+  isSecretsError,
+} from "@keyway/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** A secret the backend must hold when `create` returns. */
+export interface SeedSecret {
+  readonly ref: SecretRef;
+  readonly value: string;
+  readonly metadata?: PutMetadata;
+}
+
+export interface ContractOptions {
+  /**
+   * Returns a fresh backend holding `seed` (writable backends may simply `put` them: see
+   * {@link seedByPut}). Called once per suite; isolate runs with a random prefix.
+   */
+  create(seed: readonly SeedSecret[]): Promise<SecretBackend>;
+  /** Whether the backend keeps namespaces apart (env does not: its secrets are global). */
+  namespaced?: boolean;
+  /** Backend-specific cases, run with the same backend inside the suite. */
+  extra?: (context: () => ContractContext) => void;
+  /** Per-test timeout for slow real servers. @default 20000 */
+  timeoutMs?: number;
+}
+
+export interface ContractContext {
+  readonly backend: SecretBackend;
+  /** A namespace unique to this run. */
+  readonly namespace: string;
+  /** A key unique to this run: `prefix` plus random characters. */
+  uniqueKey(prefix?: string): string;
+}
+
+/** Puts every seed secret; for writable backends' `create`. */
+export async function seedByPut(backend: SecretBackend, seed: readonly SeedSecret[]): Promise<SecretBackend> {
+  for (const s of seed) await backend.put?.(s.ref, s.value, s.metadata);
+  return backend;
+}
+
+const run = randomBytes(4).toString("hex");
+const UNICODE = "pässwörd-秘密-🔑-\u00e9\u0301";
+
+/** Everything printable about `thing` that could leak: String, JSON, inspect, and an error's fields. */
+export function printedForms(thing: unknown): string {
+  const forms = [String(thing), safeJson(thing), inspect(thing, { depth: 10, showHidden: true })];
+  if (thing instanceof Error) forms.push(thing.message, thing.stack ?? "", inspect(thing.cause, { depth: 10 }));
+  return forms.join("\n");
+}
+
+function safeJson(thing: unknown): string {
+  try {
+    return JSON.stringify(thing) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export function defineBackendContract(name: string, options: ContractOptions): void {
+  const namespace = `contract.r${run}`;
+  const namespaced = options.namespaced ?? true;
+  const ref = (key: string, ns = namespace): SecretRef => ({ namespace: ns, key });
+  const values = {
+    plain: `contract-value-${run}-plain`,
+    unicode: `${UNICODE}-${run}`,
+    json: JSON.stringify({ user: "admin", password: `pw-${run}`, port: 5432 }),
+    multiline: `line one ${run}\nline two\n`,
+  };
+  const seed: SeedSecret[] = [
+    { ref: ref("PLAIN"), value: values.plain, metadata: { description: "plain text", tags: { team: "core" } } },
+    { ref: ref("UNICODE"), value: values.unicode },
+    { ref: ref("JSON_VALUE"), value: values.json },
+    { ref: ref("MULTILINE"), value: values.multiline },
+    { ref: ref("Mixed_Case"), value: values.plain },
+  ];
+  let backend: SecretBackend;
+  let counter = 0;
+  const context: ContractContext = {
+    get backend() {
+      return backend;
+    },
+    namespace,
+    uniqueKey: (prefix = "K") => `${prefix}_${run}_${counter++}`,
+  };
+  const timeout = options.timeoutMs ?? 20_000;
+
+  describe(`backend contract: ${name}`, { timeout }, () => {
+    beforeAll(async () => {
+      backend = await options.create(seed);
+    }, 120_000);
+    afterAll(async () => {
+      await backend?.close?.();
+    });
+
+    it("declares its capabilities", () => {
+      const c = backend.capabilities;
+      for (const flag of ["write", "list", "batch", "versions", "caseSensitiveKeys"] as const) {
+        expect(typeof c[flag]).toBe("boolean");
+      }
+      expect(c.maxValueBytes).toBeGreaterThan(0);
+      expect(backend.name).toMatch(/\S/);
+    });
+
+    it("gets a value, byte for byte, including unicode and line breaks", async () => {
+      expect((await backend.get(ref("PLAIN"))).reveal()).toBe(values.plain);
+      expect((await backend.get(ref("UNICODE"))).reveal()).toBe(values.unicode);
+      expect((await backend.get(ref("JSON_VALUE"))).reveal()).toBe(values.json);
+      expect((await backend.get(ref("MULTILINE"))).reveal()).toBe(values.multiline);
+    });
+
+    it("throws SecretNotFoundError with Kestra's message for a missing key", async () => {
+      const key = context.uniqueKey("MISSING");
+      const error = await backend.get(ref(key)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SecretNotFoundError);
+      expect((error as Error).message).toBe(`Cannot find secret for key '${key}'.`);
+    });
+
+    it("rejects invalid references with InvalidReferenceError", async () => {
+      for (const bad of [
+        { namespace: namespace, key: "../etc" },
+        { namespace: `${namespace}/x`, key: "A" },
+        { namespace: "a..b", key: "A" },
+        { namespace: namespace, key: "" },
+        { namespace: namespace, key: "A", tenant: "Bad Tenant" },
+      ]) {
+        await expect(backend.get(bad as SecretRef)).rejects.toBeInstanceOf(InvalidReferenceError);
+      }
+    });
+
+    it("follows capabilities.caseSensitiveKeys", async () => {
+      const result = await backend.get(ref("MIXED_CASE")).catch((e: unknown) => e);
+      if (backend.capabilities.caseSensitiveKeys) expect(result).toBeInstanceOf(SecretNotFoundError);
+      else expect((result as SecretValue).reveal()).toBe(values.plain);
+      expect((await backend.get(ref("Mixed_Case"))).reveal()).toBe(values.plain);
+    });
+
+    it("answers concurrent gets consistently", async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => backend.get(ref("PLAIN"))));
+      expect(new Set(results.map((v) => v.reveal()))).toEqual(new Set([values.plain]));
+    });
+
+    it("never prints a value: String, JSON.stringify and util.inspect show the mask", async () => {
+      const value = await backend.get(ref("PLAIN"));
+      expect(value).toBeInstanceOf(SecretValue);
+      expect(printedForms(value)).not.toContain(values.plain);
+      expect(printedForms({ nested: [value] })).not.toContain(values.plain);
+    });
+
+    it.runIf(namespaced)("keeps namespaces apart", async () => {
+      await expect(backend.get(ref("PLAIN", `${namespace}.child`))).rejects.toBeInstanceOf(SecretNotFoundError);
+      await expect(backend.get(ref("PLAIN", "contract.other"))).rejects.toBeInstanceOf(SecretNotFoundError);
+    });
+
+    describe("list", () => {
+      it("lists the keys of a namespace, sorted, with metadata and never values", async () => {
+        if (!backend.capabilities.list || !backend.list) return expect(backend.list).toBeUndefined();
+        const listed = await backend.list(namespace);
+        const keys = listed.map((l) => l.key);
+        for (const s of seed) expect(keys.map((k) => k.toUpperCase())).toContain(s.ref.key.toUpperCase());
+        expect([...keys].sort()).toEqual(keys);
+        expect(printedForms(listed)).not.toContain(values.plain);
+        if (backend.capabilities.write) {
+          const plain = listed.find((l) => l.key === "PLAIN");
+          expect(plain?.metadata.description).toBe("plain text");
+          expect(plain?.metadata.tags?.team).toBe("core");
+        }
+      });
+    });
+
+    describe("getMany", () => {
+      it("maps each ref to its value or its typed error", async () => {
+        if (!backend.getMany) return expect(backend.capabilities.batch).toBe(false);
+        const missing = ref(context.uniqueKey("MISSING"));
+        const refs = [ref("PLAIN"), missing, ref("UNICODE")];
+        const result = await backend.getMany(refs);
+        expect((result.get(refs[0] as SecretRef) as SecretValue).reveal()).toBe(values.plain);
+        expect(result.get(missing)).toBeInstanceOf(SecretNotFoundError);
+        expect((result.get(refs[2] as SecretRef) as SecretValue).reveal()).toBe(values.unicode);
+      });
+    });
+
+    describe("writes", () => {
+      it("puts, overwrites, deletes, and puts again after a delete", async () => {
+        if (!backend.capabilities.write) {
+          expect(backend.put === undefined || backend.capabilities.write === false).toBe(true);
+          return;
+        }
+        const target = ref(context.uniqueKey("WRITE"));
+        await backend.put?.(target, "first", { description: "d1", tags: { a: "1" } });
+        expect((await backend.get(target)).reveal()).toBe("first");
+        await backend.put?.(target, "second");
+        expect((await backend.get(target)).reveal()).toBe("second");
+        await backend.delete?.(target);
+        await expect(backend.get(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+        await backend.put?.(target, "third");
+        expect((await backend.get(target)).reveal()).toBe("third");
+        await backend.delete?.(target);
+      });
+
+      it("deleting a missing secret is SecretNotFoundError", async () => {
+        if (!backend.capabilities.write) return;
+        await expect(backend.delete?.(ref(context.uniqueKey("NOPE")))).rejects.toBeInstanceOf(SecretNotFoundError);
+      });
+
+      it("stores exactly maxValueBytes and refuses one byte more with a typed error that hides the value", async () => {
+        if (!backend.capabilities.write) return;
+        const max = backend.capabilities.maxValueBytes;
+        const target = ref(context.uniqueKey("BIG"));
+        const exact = `${"é".repeat(Math.floor((max - 1) / 2))}${"x".repeat(max - 2 * Math.floor((max - 1) / 2))}`;
+        expect(Buffer.byteLength(exact)).toBe(max);
+        await backend.put?.(target, exact);
+        expect((await backend.get(target)).reveal()).toBe(exact);
+        const over = `${exact}y`;
+        const error = await backend.put?.(target, over).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidSecretValueError);
+        expect(printedForms(error)).not.toContain(exact.slice(0, 64));
+        await backend.delete?.(target);
+      });
+
+      it("writes unicode values byte for byte", async () => {
+        if (!backend.capabilities.write) return;
+        const target = ref(context.uniqueKey("UNI"));
+        await backend.put?.(target, values.unicode);
+        expect((await backend.get(target)).reveal()).toBe(values.unicode);
+        await backend.delete?.(target);
+      });
+
+      it("reads an older version by the id its metadata gave", async () => {
+        if (!backend.capabilities.write || !backend.capabilities.versions) return;
+        const target = ref(context.uniqueKey("VER"));
+        await backend.put?.(target, "v-one");
+        const first = (await backend.get(target)).metadata.version;
+        await backend.put?.(target, "v-two");
+        expect(first).toBeDefined();
+        expect((await backend.get(target, { version: first })).reveal()).toBe("v-one");
+        expect((await backend.get(target)).reveal()).toBe("v-two");
+        await backend.delete?.(target);
+      });
+    });
+
+    it("errors are typed Keyway errors that print no value", async () => {
+      const errors: unknown[] = [];
+      errors.push(await backend.get(ref(context.uniqueKey("MISSING"))).catch((e: unknown) => e));
+      errors.push(await backend.get({ namespace, key: "bad key" }).catch((e: unknown) => e));
+      for (const error of errors) {
+        expect(isSecretsError(error)).toBe(true);
+        for (const v of Object.values(values)) expect(printedForms(error)).not.toContain(v);
+      }
+    });
+
+    options.extra?.(() => context);
+  });
+}
