@@ -167,7 +167,8 @@ function mapLiteral(value: unknown, mode: "pebble" | "jinja"): string {
   const entries = Object.entries(value as Record<string, unknown>).map(
     ([k, v]) => `${engineLiteral(k, mode)}: ${mapLiteral(v, mode)}`,
   );
-  return `{${entries.join(", ")}}`;
+  // Spaced braces: `}}` inside a tag would close it for the engine's lexer.
+  return `{ ${entries.join(", ")} }`;
 }
 
 function envValue(name: string, envs: Readonly<Record<string, string>>, fail: (e: SecretsError, id: string) => void): string {

@@ -79,7 +79,9 @@ function substituteVariables(doc: YamlDocument, env: Env, fail: (node: Node, why
 
 function issuesError(issues: readonly OptionsIssue[], locate: ParsedConfig["locate"], prefix: PropertyKey[]): ConfigurationError {
   const lines = issues.slice(0, 10).map((issue) => {
-    const path = [...prefix, ...issue.path];
+    // An unknown key is reported on its parent by zod; point at the key itself.
+    const keys = (issue as { keys?: string[] }).keys;
+    const path = [...prefix, ...issue.path, ...(keys?.length === 1 ? keys : [])];
     return `${locate(path)}: ${formatPath(path)}: ${issue.message}`;
   });
   return new ConfigurationError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
