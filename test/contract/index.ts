@@ -8,12 +8,12 @@ import { inspect } from "node:util";
 import {
   InvalidReferenceError,
   InvalidSecretValueError,
+  isSecretsError,
   type PutMetadata,
   type SecretBackend,
-  type SecretRef,
   SecretNotFoundError,
+  type SecretRef,
   SecretValue,
-  isSecretsError,
 } from "@keyway/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -58,7 +58,8 @@ const UNICODE = "pässwörd-秘密-🔑-\u00e9\u0301";
 /** Everything printable about `thing` that could leak: String, JSON, inspect, and an error's fields. */
 export function printedForms(thing: unknown): string {
   const forms = [String(thing), safeJson(thing), inspect(thing, { depth: 10, showHidden: true })];
-  if (thing instanceof Error) forms.push(thing.message, thing.stack ?? "", inspect(thing.cause, { depth: 10 }));
+  if (thing instanceof Error)
+    forms.push(thing.message, thing.stack ?? "", inspect(thing.cause, { depth: 10 }));
   return forms.join("\n");
 }
 
@@ -81,7 +82,11 @@ export function defineBackendContract(name: string, options: ContractOptions): v
     multiline: `line one ${run}\nline two\n`,
   };
   const seed: SeedSecret[] = [
-    { ref: ref("PLAIN"), value: values.plain, metadata: { description: "plain text", tags: { team: "core" } } },
+    {
+      ref: ref("PLAIN"),
+      value: values.plain,
+      metadata: { description: "plain text", tags: { team: "core" } },
+    },
     { ref: ref("UNICODE"), value: values.unicode },
     { ref: ref("JSON_VALUE"), value: values.json },
     { ref: ref("MULTILINE"), value: values.multiline },
@@ -161,7 +166,9 @@ export function defineBackendContract(name: string, options: ContractOptions): v
     });
 
     it.runIf(namespaced)("keeps namespaces apart", async () => {
-      await expect(backend.get(ref("PLAIN", `${namespace}.child`))).rejects.toBeInstanceOf(SecretNotFoundError);
+      await expect(backend.get(ref("PLAIN", `${namespace}.child`))).rejects.toBeInstanceOf(
+        SecretNotFoundError,
+      );
       await expect(backend.get(ref("PLAIN", "contract.other"))).rejects.toBeInstanceOf(SecretNotFoundError);
     });
 
@@ -213,7 +220,9 @@ export function defineBackendContract(name: string, options: ContractOptions): v
 
       it("deleting a missing secret is SecretNotFoundError", async () => {
         if (!backend.capabilities.write) return;
-        await expect(backend.delete?.(ref(context.uniqueKey("NOPE")))).rejects.toBeInstanceOf(SecretNotFoundError);
+        await expect(backend.delete?.(ref(context.uniqueKey("NOPE")))).rejects.toBeInstanceOf(
+          SecretNotFoundError,
+        );
       });
 
       it("stores exactly maxValueBytes and refuses one byte more with a typed error that hides the value", async () => {

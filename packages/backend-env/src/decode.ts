@@ -13,7 +13,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export type DecodeResult = { ok: true; value: string } | { ok: false; reason: string; hint?: string };
 
 /** Checks `text` the way `java.util.Base64.getDecoder()` would and returns the bytes. */
-export function decodeStrictBase64(text: string): { ok: true; bytes: Buffer } | { ok: false; reason: string } {
+export function decodeStrictBase64(
+  text: string,
+): { ok: true; bytes: Buffer } | { ok: false; reason: string } {
   const firstPad = text.indexOf("=");
   const body = firstPad === -1 ? text : text.slice(0, firstPad);
   const padding = firstPad === -1 ? "" : text.slice(firstPad);
@@ -23,7 +25,8 @@ export function decodeStrictBase64(text: string): { ok: true; bytes: Buffer } | 
   if (padding !== "" && (!/^={1,2}$/.test(padding) || (body.length + padding.length) % 4 !== 0)) {
     return { ok: false, reason: "it is not base64: the '=' padding is misplaced or incomplete" };
   }
-  if (body.length % 4 === 1) return { ok: false, reason: "it is not base64: its length is impossible for base64" };
+  if (body.length % 4 === 1)
+    return { ok: false, reason: "it is not base64: its length is impossible for base64" };
   return { ok: true, bytes: Buffer.from(body, "base64") };
 }
 
@@ -34,7 +37,11 @@ export function decodeSecretValue(raw: string): DecodeResult {
   try {
     return { ok: true, value: utf8.decode(decoded.bytes) };
   } catch {
-    return { ok: false, reason: "its decoded bytes are not valid UTF-8", hint: "was the value base64-encoded?" };
+    return {
+      ok: false,
+      reason: "its decoded bytes are not valid UTF-8",
+      hint: "was the value base64-encoded?",
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 /** `type: env` in `keyway.yaml`. */
 import type { BackendDefinition } from "@keyway/core";
 import { z } from "zod";
-import { type EnvBackendOptions, createEnvBackend } from "./index.js";
+import { createEnvBackend, type EnvBackendOptions } from "./index.js";
 
 const optionsSchema = z.strictObject({
   prefix: z.string().min(1).optional(),

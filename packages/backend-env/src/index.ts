@@ -7,11 +7,11 @@ import {
   type BackendCapabilities,
   ConfigurationError,
   InvalidSecretValueError,
+  isValidKey,
   type SecretBackend,
   type SecretListing,
   SecretNotFoundError,
   SecretValue,
-  isValidKey,
   validateRef,
 } from "@keyway/core";
 import { decodeSecretValue } from "./decode.js";
@@ -129,7 +129,8 @@ export function createEnvBackend(options: EnvBackendOptions = {}): EnvBackend {
       const listed: SecretListing[] = [];
       for (const [key, matches] of byKey) {
         if (matches.length > 1) warn(duplicateError(matches, name).message);
-        else if (!isValidKey(key)) warn(`Environment variable ${matches[0]?.variable} is ignored: its key is not valid.`);
+        else if (!isValidKey(key))
+          warn(`Environment variable ${matches[0]?.variable} is ignored: its key is not valid.`);
         else listed.push({ key, metadata: {} });
       }
       return listed.sort((a, b) => (a.key < b.key ? -1 : 1));

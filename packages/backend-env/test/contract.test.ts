@@ -5,6 +5,8 @@ defineBackendContract("env", {
   namespaced: false,
   create: async (seed) =>
     createEnvBackend({
-      env: Object.fromEntries(seed.map((s) => [`SECRET_${s.ref.key}`, Buffer.from(s.value).toString("base64")])),
+      env: Object.fromEntries(
+        seed.map((s) => [`SECRET_${s.ref.key}`, Buffer.from(s.value).toString("base64")]),
+      ),
     }),
 });

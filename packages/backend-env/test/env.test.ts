@@ -108,7 +108,10 @@ describe("env backend: Kestra's SECRET_ variables", () => {
   });
 
   it("envs: ENV_ variables, prefix stripped, lower-cased, not decoded", () => {
-    expect(readEnvsVariables({ ENV_MY_VAR: "v", SECRET_X: "y", ENV_Other: "z" })).toEqual({ my_var: "v", other: "z" });
+    expect(readEnvsVariables({ ENV_MY_VAR: "v", SECRET_X: "y", ENV_Other: "z" })).toEqual({
+      my_var: "v",
+      other: "z",
+    });
     expect(readEnvsVariables({ KESTRA_A: "1" }, "KESTRA_")).toEqual({ a: "1" });
   });
 });

@@ -1,9 +1,9 @@
 /** What every command needs: the router from `--config` / `KEYWAY_CONFIG` / `./keyway.yaml`. */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { type Router, createRedactor } from "@keyway/core";
-import { loadRouter } from "@keyway/core/config";
 import { readEnvsVariables } from "@keyway/backend-env";
+import { createRedactor, type Router } from "@keyway/core";
+import { loadRouter } from "@keyway/core/config";
 import type { CliIO } from "./io.js";
 
 export interface GlobalOptions {
@@ -23,7 +23,11 @@ export async function openRouter(io: CliIO, options: GlobalOptions): Promise<Rou
 }
 
 /** Runs `body` with a router and always closes it. */
-export async function withRouter<T>(io: CliIO, options: GlobalOptions, body: (router: Router) => Promise<T>): Promise<T> {
+export async function withRouter<T>(
+  io: CliIO,
+  options: GlobalOptions,
+  body: (router: Router) => Promise<T>,
+): Promise<T> {
   const router = await openRouter(io, options);
   try {
     return await body(router);

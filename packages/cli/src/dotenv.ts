@@ -65,13 +65,19 @@ export function parseDotenv(source: string): { entries: DotenvEntry[]; problems:
       value = (rest.split("#")[0] ?? "").trim();
     }
     if (!isValidKey(key)) {
-      problems.push({ line: lineNumber, message: `key '${key.slice(0, 64)}' is not valid: use A-Z a-z 0-9 _ -` });
+      problems.push({
+        line: lineNumber,
+        message: `key '${(assignment[1] ?? "").slice(0, 64)}' is not valid: use A-Z a-z 0-9 _ -`,
+      });
       continue;
     }
     const upper = key.toUpperCase();
     const earlier = firstLine.get(upper);
     if (earlier !== undefined) {
-      problems.push({ line: lineNumber, message: `key '${key}' is already set on line ${earlier} (keys are case-insensitive)` });
+      problems.push({
+        line: lineNumber,
+        message: `key '${key}' is already set on line ${earlier} (keys are case-insensitive)`,
+      });
       continue;
     }
     firstLine.set(upper, lineNumber);

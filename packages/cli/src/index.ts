@@ -2,7 +2,8 @@
  * @keyway/cli: the `keyway` command. `runCli(argv, io)` runs it in-process (tests, embedding);
  * `bin/keyway.js` runs it for a shell.
  */
-export { runCli, buildProgram, ChildExit } from "./program.js";
-export { type CliIO, EXIT } from "./io.js";
+
+export { checkEncoded, encodeDotenv } from "./commands/encode-env.js";
 export { parseDotenv } from "./dotenv.js";
-export { encodeDotenv, checkEncoded } from "./commands/encode-env.js";
+export { type CliIO, EXIT } from "./io.js";
+export { buildProgram, ChildExit, runCli } from "./program.js";

@@ -5,12 +5,15 @@ import { registerReadCommands } from "./commands/read.js";
 import { registerRedactCommands } from "./commands/redact.js";
 import { registerTemplateCommands } from "./commands/template.js";
 import { registerWriteCommands } from "./commands/write.js";
-import { type CliIO, EXIT, describeError } from "./io.js";
+import { type CliIO, describeError, EXIT } from "./io.js";
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command("keyway")
     .description("Resolve, render, check, write and redact workflow secrets from many secret managers.")
-    .option("-c, --config <file>", "keyway.yaml to use (default: $KEYWAY_CONFIG, else ./keyway.yaml, else env secrets)")
+    .option(
+      "-c, --config <file>",
+      "keyway.yaml to use (default: $KEYWAY_CONFIG, else ./keyway.yaml, else env secrets)",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

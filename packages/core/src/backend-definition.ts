@@ -14,7 +14,9 @@ export interface OptionsIssue {
 
 /** The part of a zod schema the loader uses. */
 export interface OptionsSchema<O> {
-  safeParse(input: unknown): { success: true; data: O } | { success: false; error: { issues: readonly OptionsIssue[] } };
+  safeParse(
+    input: unknown,
+  ): { success: true; data: O } | { success: false; error: { issues: readonly OptionsIssue[] } };
 }
 
 /** What the loader tells a backend besides its options. */

@@ -70,7 +70,12 @@ export interface SecretBackend {
   /** The keys stored directly in a namespace, sorted. */
   list?(namespace: string, options?: ListOptions): Promise<SecretListing[]>;
   /** Creates or replaces a secret. */
-  put?(ref: SecretRef, value: string | Uint8Array, metadata?: PutMetadata, options?: WriteOptions): Promise<void>;
+  put?(
+    ref: SecretRef,
+    value: string | Uint8Array,
+    metadata?: PutMetadata,
+    options?: WriteOptions,
+  ): Promise<void>;
   /** Deletes a secret; deleting a missing one throws SecretNotFoundError. */
   delete?(ref: SecretRef, options?: WriteOptions): Promise<void>;
   /** Releases connections and timers. */

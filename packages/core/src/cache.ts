@@ -8,14 +8,14 @@ import type { GetManyResult, SecretBackend } from "./backend.js";
 import { deadlineSignal, withDeadline } from "./deadline.js";
 import {
   BackendUnavailableError,
+  isSecretsError,
   SecretNotFoundError,
   type SecretsError,
   type SecretsErrorCode,
-  isSecretsError,
 } from "./errors.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
-import { type SecretRef, formatRef, refId, validateRef } from "./ref.js";
+import { formatRef, refId, type SecretRef, validateRef } from "./ref.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
@@ -145,14 +145,16 @@ class CachingResolver implements SecretResolver {
     const out = new Map<SecretRef, SecretValue | SecretsError>();
     refs.forEach((ref, i) => {
       const result = results[i];
-      if (result) out.set(ref, result.status === "fulfilled" ? result.value : (result.reason as SecretsError));
+      if (result)
+        out.set(ref, result.status === "fulfilled" ? result.value : (result.reason as SecretsError));
     });
     return out;
   }
 
   invalidate(ref: SecretRef): void {
     const id = refId(validateRef(ref));
-    for (const key of [...this.#cache.keys()]) if (key === id || key.startsWith(`${id}@`)) this.#cache.delete(key);
+    for (const key of [...this.#cache.keys()])
+      if (key === id || key.startsWith(`${id}@`)) this.#cache.delete(key);
   }
 
   stats(): ResolverStats {
@@ -173,8 +175,17 @@ class CachingResolver implements SecretResolver {
     }
     this.#stats.misses++;
     const pending = this.#cache.fetch(id, { context: { id, ref, version: options.version } });
-    const entry = await withDeadline(pending, this.#timeoutMs, `secret '${ref.key}'`, options.signal, this.#backend.name);
-    if (!entry) throw new BackendUnavailableError(`No answer for secret '${ref.key}'.`, { backend: this.#backend.name });
+    const entry = await withDeadline(
+      pending,
+      this.#timeoutMs,
+      `secret '${ref.key}'`,
+      options.signal,
+      this.#backend.name,
+    );
+    if (!entry)
+      throw new BackendUnavailableError(`No answer for secret '${ref.key}'.`, {
+        backend: this.#backend.name,
+      });
     if (entry.kind === "missing") throw new SecretNotFoundError(ref.key, { backend: this.#backend.name });
     if (entry.value.stale) this.#stats.staleServed++;
     return entry.value;
@@ -200,7 +211,9 @@ class CachingResolver implements SecretResolver {
     this.#stats.refreshes++;
     // With allowStale the promise settles at once with the current value; #load clears the mark.
     // A failed refresh is seen by the next caller after expiry, not here.
-    this.#cache.fetch(id, { forceRefresh: true, allowStale: true, context: { id, ref, version: undefined } }).catch(() => {});
+    this.#cache
+      .fetch(id, { forceRefresh: true, allowStale: true, context: { id, ref, version: undefined } })
+      .catch(() => {});
   }
 
   readonly #refreshing = new Set<string>();
@@ -228,7 +241,12 @@ class CachingResolver implements SecretResolver {
     const { ref, version } = context;
     const signal = deadlineSignal(Math.max(1, Math.floor(this.#timeoutMs * 0.9)), fetchSignal);
     try {
-      const value = await withRetry(() => this.#read(ref, version, signal), this.#retry, signal, this.#random);
+      const value = await withRetry(
+        () => this.#read(ref, version, signal),
+        this.#retry,
+        signal,
+        this.#random,
+      );
       this.redactor.register(value, { key: ref.key });
       const ttl = this.#jitteredTtl();
       entryOptions.ttl = ttl;
@@ -260,7 +278,10 @@ class CachingResolver implements SecretResolver {
     const now = this.#clock.now();
     const servableUntil = stale.freshUntil + this.#settings.staleIfErrorMs;
     if (now >= servableUntil) return undefined;
-    const ttl = Math.max(1, Math.min(Math.max(stale.freshUntil - now, this.#settings.staleRetryMs), servableUntil - now));
+    const ttl = Math.max(
+      1,
+      Math.min(Math.max(stale.freshUntil - now, this.#settings.staleRetryMs), servableUntil - now),
+    );
     const value = now >= stale.freshUntil ? stale.value.asStale() : stale.value;
     return { entry: { kind: "value", value, freshUntil: stale.freshUntil }, ttl };
   }
@@ -281,7 +302,8 @@ class CachingResolver implements SecretResolver {
 function toSecretsError(raw: unknown, backend: string, signal?: AbortSignal, ref?: SecretRef): SecretsError {
   if (isSecretsError(raw)) return raw;
   const what = ref ? `secret '${ref.key}' (${formatRef(ref)})` : "a secret";
-  if (signal?.aborted) return new BackendUnavailableError(`Timed out reading ${what}.`, { backend, cause: raw });
+  if (signal?.aborted)
+    return new BackendUnavailableError(`Timed out reading ${what}.`, { backend, cause: raw });
   return new BackendUnavailableError(`Backend '${backend}' failed reading ${what}.`, { backend, cause: raw });
 }
 
@@ -314,7 +336,9 @@ class Batcher {
       const results = await this.getMany(refs, signal as AbortSignal);
       for (const item of batch) {
         const result = results.get(item.ref);
-        item.settle(result ?? new BackendUnavailableError(`The batch read returned nothing for '${item.ref.key}'.`));
+        item.settle(
+          result ?? new BackendUnavailableError(`The batch read returned nothing for '${item.ref.key}'.`),
+        );
       }
     } catch (error) {
       for (const item of batch) item.settle(error instanceof Error ? error : new Error(String(error)));

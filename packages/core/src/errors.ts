@@ -223,9 +223,12 @@ export function sanitizeCause(error: unknown, secrets: readonly string[] = []): 
   if (!(error instanceof Error)) return new SanitizedCause("Error", scrubMessage(String(error), secrets));
   const record = error as unknown as Record<string, unknown>;
   const meta = (record.$metadata ?? {}) as Record<string, unknown>;
-  const status = [record.status, record.statusCode, meta.httpStatusCode, (record.response as { statusCode?: unknown })?.statusCode].find(
-    (s): s is number => typeof s === "number",
-  );
+  const status = [
+    record.status,
+    record.statusCode,
+    meta.httpStatusCode,
+    (record.response as { statusCode?: unknown })?.statusCode,
+  ].find((s): s is number => typeof s === "number");
   const code = [record.code, record.Code].find((c): c is string => typeof c === "string");
   return new SanitizedCause(error.name, scrubMessage(error.message, secrets), code, status);
 }

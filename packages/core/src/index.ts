@@ -4,17 +4,17 @@
  * here: the config loader is the separate entry `@keyway/core/config`.
  */
 export * from "./backend.js";
+export * from "./backend-definition.js";
 export * from "./cache.js";
 export * from "./deadline.js";
 export * from "./errors.js";
 export * from "./memory-backend.js";
 export * from "./redact/index.js";
 export * from "./ref.js";
+export * from "./render.js";
 export * from "./resolver.js";
 export * from "./retry.js";
-export * from "./subkey.js";
-export * from "./value.js";
-export * from "./backend-definition.js";
-export * from "./render.js";
 export * from "./router.js";
+export * from "./subkey.js";
 export * from "./template.js";
+export * from "./value.js";

@@ -1,7 +1,7 @@
 /** A writable in-process backend for tests, demos and local development. Nothing persists. */
 import type { BackendCapabilities, PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import { InvalidSecretValueError, SecretNotFoundError } from "./errors.js";
-import { type SecretRef, refId, validateRef } from "./ref.js";
+import { refId, type SecretRef, validateRef } from "./ref.js";
 import { type SecretMetadata, SecretValue } from "./value.js";
 
 export interface MemoryBackendOptions {
@@ -42,10 +42,17 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
     async get(input, getOptions = {}) {
       const ref = validateRef(input);
       const stored = store.get(refId(ref));
-      const index = getOptions.version === undefined ? (stored?.versions.length ?? 0) - 1 : Number(getOptions.version) - 1;
+      const index =
+        getOptions.version === undefined
+          ? (stored?.versions.length ?? 0) - 1
+          : Number(getOptions.version) - 1;
       const version = stored?.versions[index];
       if (!stored || !version) throw new SecretNotFoundError(ref.key, { backend: name });
-      const metadata: SecretMetadata = { ...stored.metadata, version: String(index + 1), updatedAt: version.updatedAt };
+      const metadata: SecretMetadata = {
+        ...stored.metadata,
+        version: String(index + 1),
+        updatedAt: version.updatedAt,
+      };
       return typeof version.value === "string"
         ? SecretValue.fromText(version.value, metadata)
         : SecretValue.fromBytes(version.value, metadata);
@@ -54,7 +61,10 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
       const found: SecretListing[] = [];
       for (const stored of store.values()) {
         if (stored.ref.namespace === namespace && stored.ref.tenant === listOptions.tenant) {
-          found.push({ key: stored.ref.key, metadata: { ...stored.metadata, version: String(stored.versions.length) } });
+          found.push({
+            key: stored.ref.key,
+            metadata: { ...stored.metadata, version: String(stored.versions.length) },
+          });
         }
       }
       return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -74,7 +84,11 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
         stored.versions.push({ value: copy, updatedAt: new Date() });
         stored.metadata = { ...stored.metadata, ...metadata };
       } else {
-        store.set(refId(ref), { ref, versions: [{ value: copy, updatedAt: new Date() }], metadata: { ...metadata } });
+        store.set(refId(ref), {
+          ref,
+          versions: [{ value: copy, updatedAt: new Date() }],
+          metadata: { ...metadata },
+        });
       }
     },
     async delete(input) {

@@ -44,7 +44,9 @@ export function isValidTenant(tenant: unknown): tenant is string {
 /** Throws {@link InvalidReferenceError} unless `key` fits the key grammar. */
 export function assertKey(key: unknown): asserts key is string {
   if (!isValidKey(key)) {
-    throw new InvalidReferenceError(`Invalid secret key ${shown(key)}: use 1-255 characters of A-Z a-z 0-9 _ -.`);
+    throw new InvalidReferenceError(
+      `Invalid secret key ${shown(key)}: use 1-255 characters of A-Z a-z 0-9 _ -.`,
+    );
   }
 }
 

@@ -3,11 +3,17 @@
  * batch reads gets one request), every failure is reported together, and the output is either
  * the final text or text for the executor's own engine with values as escaped literals.
  */
-import { MultipleSecretsError, SecretNotFoundError, type SecretsError, TemplateError, isSecretsError } from "./errors.js";
+import {
+  isSecretsError,
+  MultipleSecretsError,
+  SecretNotFoundError,
+  type SecretsError,
+  TemplateError,
+} from "./errors.js";
 import type { Redactor } from "./redact/types.js";
-import { type SecretRef, assertTenant, validateRef } from "./ref.js";
+import { assertTenant, type SecretRef, validateRef } from "./ref.js";
 import { extractSubkey } from "./subkey.js";
-import { type SecretCall, type Tag, engineLiteral, scanTemplate } from "./template.js";
+import { engineLiteral, type SecretCall, scanTemplate, type Tag } from "./template.js";
 import type { SecretValue } from "./value.js";
 
 export interface RenderOptions {
@@ -61,7 +67,11 @@ export function templateReferences(text: string): TemplateReference[] {
   );
 }
 
-export async function renderTemplate(text: string, options: RenderOptions, deps: RenderDependencies): Promise<string> {
+export async function renderTemplate(
+  text: string,
+  options: RenderOptions,
+  deps: RenderDependencies,
+): Promise<string> {
   const mode = options.mode ?? "final";
   if (!["final", "pebble", "jinja"].includes(mode)) throw new TemplateError(`Unknown render mode '${mode}'.`);
   assertTenant(options.tenant);
@@ -97,7 +107,8 @@ export async function renderTemplate(text: string, options: RenderOptions, deps:
   for (const tag of tags) {
     if (mode === "final") {
       if (tag.sole) out += text.slice(last, tag.start) + replacement(tag.sole);
-      else if (tag.envs !== undefined) out += text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail);
+      else if (tag.envs !== undefined)
+        out += text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail);
       else continue;
       last = tag.end;
     } else {
@@ -132,7 +143,11 @@ async function resolveAll(
   for (const call of calls) targets.set(targetId(call, options), call);
   const entries = [...targets].map(async ([id, call]): Promise<[string, SecretValue | SecretsError]> => {
     try {
-      const ref = validateRef({ tenant: options.tenant, namespace: call.namespace ?? options.namespace, key: call.key });
+      const ref = validateRef({
+        tenant: options.tenant,
+        namespace: call.namespace ?? options.namespace,
+        key: call.key,
+      });
       return [id, await deps.resolve(ref, options.namespace, options.signal)];
     } catch (error) {
       if (isSecretsError(error)) return [id, error];
@@ -142,7 +157,12 @@ async function resolveAll(
   return new Map(await Promise.all(entries));
 }
 
-function format(call: SecretCall, value: SecretValue, mode: "final" | "pebble" | "jinja", redactor: Redactor): string {
+function format(
+  call: SecretCall,
+  value: SecretValue,
+  mode: "final" | "pebble" | "jinja",
+  redactor: Redactor,
+): string {
   let text = value.reveal();
   if (call.subkey !== undefined) {
     text = extractSubkey(text, call.key ?? "", call.subkey);
@@ -153,7 +173,9 @@ function format(call: SecretCall, value: SecretValue, mode: "final" | "pebble" |
       ...(value.metadata.description === undefined ? {} : { description: value.metadata.description }),
       ...(value.metadata.tags === undefined ? {} : { tags: value.metadata.tags }),
       ...(value.metadata.version === undefined ? {} : { version: value.metadata.version }),
-      ...(value.metadata.updatedAt === undefined ? {} : { updatedAt: value.metadata.updatedAt.toISOString() }),
+      ...(value.metadata.updatedAt === undefined
+        ? {}
+        : { updatedAt: value.metadata.updatedAt.toISOString() }),
     };
     const full = { value: text, metadata };
     return mode === "final" ? JSON.stringify(full) : mapLiteral(full, mode);
@@ -171,9 +193,16 @@ function mapLiteral(value: unknown, mode: "pebble" | "jinja"): string {
   return `{ ${entries.join(", ")} }`;
 }
 
-function envValue(name: string, envs: Readonly<Record<string, string>>, fail: (e: SecretsError, id: string) => void): string {
+function envValue(
+  name: string,
+  envs: Readonly<Record<string, string>>,
+  fail: (e: SecretsError, id: string) => void,
+): string {
   const value = envs[name];
   if (value !== undefined) return value;
-  fail(new TemplateError(`envs.${name} is not set: define the environment variable ENV_${name.toUpperCase()}.`), `envs.${name}`);
+  fail(
+    new TemplateError(`envs.${name} is not set: define the environment variable ENV_${name.toUpperCase()}.`),
+    `envs.${name}`,
+  );
   return "";
 }

@@ -10,22 +10,22 @@ import {
   AllBackendsFailedError,
   BackendUnavailableError,
   ConfigurationError,
+  isSecretsError,
   ReadOnlyError,
   SecretNotFoundError,
   type SecretsError,
-  isSecretsError,
 } from "./errors.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
 import {
-  type SecretRef,
   assertNamespace,
   assertTenant,
   isWithinNamespace,
   namespaceChain,
+  type SecretRef,
   validateRef,
 } from "./ref.js";
-import { renderTemplate, type RenderOptions, type TemplateReference, templateReferences } from "./render.js";
+import { type RenderOptions, renderTemplate, type TemplateReference, templateReferences } from "./render.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import type { RetryOptions } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
@@ -82,7 +82,10 @@ export interface Router extends SecretResolver {
   render(text: string, options: RenderOptions): Promise<string>;
   references(text: string): TemplateReference[];
   explain(ref: SecretRef, options?: ResolveOptions): Promise<Explanation>;
-  list(namespace: string, options?: { tenant?: string | undefined; inherited?: boolean }): Promise<ListedKey[]>;
+  list(
+    namespace: string,
+    options?: { tenant?: string | undefined; inherited?: boolean },
+  ): Promise<ListedKey[]>;
   put(ref: SecretRef, value: string | Uint8Array, metadata?: PutMetadata): Promise<void>;
   delete(ref: SecretRef): Promise<void>;
   /** The rule that serves a namespace for a tenant, if any. */
@@ -124,7 +127,13 @@ class NamespaceRouter implements Router {
     for (const [name, backend] of Object.entries(options.backends)) {
       this.#resolvers.set(
         name,
-        createResolver({ backend, cache: options.cache, timeoutMs: options.timeoutMs, retry: options.retry, redactor: this.redactor }),
+        createResolver({
+          backend,
+          cache: options.cache,
+          timeoutMs: options.timeoutMs,
+          retry: options.retry,
+          redactor: this.redactor,
+        }),
       );
     }
   }
@@ -165,15 +174,16 @@ class NamespaceRouter implements Router {
       return { status: "found", namespace: found.namespace, backend: found.backend };
     } catch (raw) {
       const error = this.#failed(raw);
-      const status = (
-        {
-          NOT_FOUND: "missing",
-          ACCESS_DENIED: "denied",
-          READ_ONLY: "denied",
-          UNAVAILABLE: "unavailable",
-          DISABLED: "disabled",
-        } as const
-      )[error.code as string] ?? "invalid";
+      const status =
+        (
+          {
+            NOT_FOUND: "missing",
+            ACCESS_DENIED: "denied",
+            READ_ONLY: "denied",
+            UNAVAILABLE: "unavailable",
+            DISABLED: "disabled",
+          } as const
+        )[error.code as string] ?? "invalid";
       return { status: status as Explanation["status"], ...first, error };
     }
   }
@@ -207,31 +217,48 @@ class NamespaceRouter implements Router {
     };
     for (const resolver of this.#resolvers.values()) {
       const s = resolver.stats();
-      for (const k of ["hits", "negativeHits", "misses", "staleServed", "refreshes", "backendCalls", "size"] as const) {
+      for (const k of [
+        "hits",
+        "negativeHits",
+        "misses",
+        "staleServed",
+        "refreshes",
+        "backendCalls",
+        "size",
+      ] as const) {
         total[k] += s[k];
       }
       for (const [code, n] of Object.entries(s.errors)) {
-        total.errors[code as keyof ResolverStats["errors"]] = (total.errors[code as keyof ResolverStats["errors"]] ?? 0) + n;
+        total.errors[code as keyof ResolverStats["errors"]] =
+          (total.errors[code as keyof ResolverStats["errors"]] ?? 0) + n;
       }
     }
     return total;
   }
 
-  async list(namespace: string, options: { tenant?: string | undefined; inherited?: boolean } = {}): Promise<ListedKey[]> {
+  async list(
+    namespace: string,
+    options: { tenant?: string | undefined; inherited?: boolean } = {},
+  ): Promise<ListedKey[]> {
     assertNamespace(namespace);
     assertTenant(options.tenant);
     const levels = options.inherited ? namespaceChain(namespace) : [namespace];
     const seen = new Set<string>();
+    const listedGlobal = new Set<string>();
     const listed: ListedKey[] = [];
     for (const level of levels) {
       const rule = this.ruleFor(level, options.tenant);
       const backend = rule && this.#backends[rule.backend];
       if (!rule || !backend?.list) continue;
+      // A global backend (env) holds the same keys at every level: list it once, at its rule.
+      const global = backend.capabilities.global === true;
+      if (global && listedGlobal.has(rule.backend)) continue;
+      listedGlobal.add(rule.backend);
       for (const item of await backend.list(level, { tenant: options.tenant })) {
         const id = backend.capabilities.caseSensitiveKeys ? item.key : item.key.toUpperCase();
         if (seen.has(id)) continue;
         seen.add(id);
-        listed.push({ ...item, namespace: level, backend: rule.backend });
+        listed.push({ ...item, namespace: global ? rule.match : level, backend: rule.backend });
       }
     }
     return listed;
@@ -293,20 +320,23 @@ class NamespaceRouter implements Router {
       const rule = this.ruleFor(level, ref.tenant);
       if (!rule || !this.#mayRead(caller, level, ref.tenant)) continue;
       served = true;
-      if (this.#backends[rule.backend]?.capabilities.global) {
+      const global = this.#backends[rule.backend]?.capabilities.global === true;
+      if (global) {
         if (askedGlobal.has(rule.backend)) continue; // same answer at every level
         askedGlobal.add(rule.backend);
       }
       try {
         const value = await this.#readWithReplicas(rule, { ...ref, namespace: level }, options.signal);
-        return { value: value.value, namespace: level, backend: value.backend };
+        return { value: value.value, namespace: global ? rule.match : level, backend: value.backend };
       } catch (error) {
         if (!(error instanceof SecretNotFoundError)) throw error;
       }
     }
     if (!served) {
       const who = ref.tenant === undefined ? "" : ` for tenant '${ref.tenant}'`;
-      throw new ConfigurationError(`No rule serves namespace '${ref.namespace}'${who}: add one to 'namespaces'.`);
+      throw new ConfigurationError(
+        `No rule serves namespace '${ref.namespace}'${who}: add one to 'namespaces'.`,
+      );
     }
     throw new SecretNotFoundError(ref.key);
   }
@@ -347,12 +377,16 @@ class NamespaceRouter implements Router {
 
   #writable(ref: SecretRef): { rule: RouteRule; backend: SecretBackend } {
     const rule = this.ruleFor(ref.namespace, ref.tenant);
-    if (!rule) throw new ConfigurationError(`No rule serves namespace '${ref.namespace}': add one to 'namespaces'.`);
+    if (!rule)
+      throw new ConfigurationError(`No rule serves namespace '${ref.namespace}': add one to 'namespaces'.`);
     const backend = this.#backends[rule.backend] as SecretBackend;
     if (rule.readOnly) {
-      throw new ReadOnlyError(`Namespace '${ref.namespace}' is read-only (rule '${rule.match || "<root>"}').`, {
-        backend: rule.backend,
-      });
+      throw new ReadOnlyError(
+        `Namespace '${ref.namespace}' is read-only (rule '${rule.match || "<root>"}').`,
+        {
+          backend: rule.backend,
+        },
+      );
     }
     if (!backend.capabilities.write || !backend.put || !backend.delete) {
       throw new ReadOnlyError(`Backend '${rule.backend}' is read-only.`, { backend: rule.backend });
@@ -369,7 +403,10 @@ class NamespaceRouter implements Router {
 }
 
 /** Checks the rules against the grammar and the backends; every problem names the rule. */
-function validateRules(rules: readonly RouteRule[], backends: Readonly<Record<string, SecretBackend>>): RouteRule[] {
+function validateRules(
+  rules: readonly RouteRule[],
+  backends: Readonly<Record<string, SecretBackend>>,
+): RouteRule[] {
   const seen = new Set<string>();
   return rules.map((rule, i) => {
     const where = `namespaces[${i}] (match '${rule.match}')`;

@@ -65,7 +65,10 @@ export function scanTemplate(text: string): Tag[] {
     const inner = { start: open + 2, end: close };
     const calls = findCalls(text, inner.start, inner.end);
     const expression = text.slice(inner.start, inner.end).trim();
-    const sole = calls.length === 1 && calls[0]?.kind === "static" && calls[0].source === expression ? calls[0] : undefined;
+    const sole =
+      calls.length === 1 && calls[0]?.kind === "static" && calls[0].source === expression
+        ? calls[0]
+        : undefined;
     const envs = /^envs\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression)?.[1];
     tags.push({
       kind: next === "{" ? "output" : "statement",
@@ -175,7 +178,7 @@ function readArgument(
   if (c === "'" || c === '"') {
     const end = skipString(text, at);
     if (end === -1 || end > limit) fail(at, "a string is not closed");
-    return { value: unescape(text.slice(at + 1, end - 1)), end };
+    return { value: unescapeLiteral(text.slice(at + 1, end - 1)), end };
   }
   const bool = /^(true|false)\b/.exec(text.slice(at, limit));
   if (bool) return { value: bool[1] === "true", end: at + (bool[0]?.length ?? 0) };
@@ -233,7 +236,7 @@ function buildCall(
   return call;
 }
 
-function unescape(body: string): string {
+function unescapeLiteral(body: string): string {
   return body.replace(/\\(.)/gs, (_, c: string) => ({ n: "\n", t: "\t", r: "\r" })[c] ?? c);
 }
 

@@ -29,7 +29,12 @@ export class SecretValue {
   /** True when served from cache past its TTL because the backend was unavailable. */
   readonly stale: boolean;
 
-  private constructor(text: string | undefined, bytes: Uint8Array | undefined, metadata: SecretMetadata, stale: boolean) {
+  private constructor(
+    text: string | undefined,
+    bytes: Uint8Array | undefined,
+    metadata: SecretMetadata,
+    stale: boolean,
+  ) {
     this.#text = text;
     this.#bytes = bytes;
     this.isBinary = bytes !== undefined;

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   AccessDeniedError,
   BackendUnavailableError,
+  createResolver,
   InvalidReferenceError,
   InvalidSecretValueError,
   SecretDisabledError,
   SecretNotFoundError,
   SubkeyNotFoundError,
-  createResolver,
 } from "../src/index.js";
 import { fakeClock, flush, scriptedBackend } from "./helpers.js";
 
@@ -187,7 +187,9 @@ describe("resolver cache", () => {
     await expect(resolver.resolve(ref("A"))).rejects.toBeInstanceOf(BackendUnavailableError);
     expect(attempts).toBe(3);
     const denied = scriptedBackend({ A: new AccessDeniedError("no") });
-    await expect(createResolver({ backend: denied }).resolve(ref("A"))).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(createResolver({ backend: denied }).resolve(ref("A"))).rejects.toBeInstanceOf(
+      AccessDeniedError,
+    );
     expect(denied.calls).toHaveLength(1);
   });
 
@@ -203,7 +205,11 @@ describe("resolver cache", () => {
   it("rejects invalid references before any backend call", async () => {
     const backend = scriptedBackend({ A: "a" });
     const resolver = createResolver({ backend });
-    for (const bad of [{ namespace: "../x", key: "A" }, { namespace: "a", key: "A/B" }, { namespace: "a", key: "A", tenant: "X" }]) {
+    for (const bad of [
+      { namespace: "../x", key: "A" },
+      { namespace: "a", key: "A/B" },
+      { namespace: "a", key: "A", tenant: "X" },
+    ]) {
       await expect(resolver.resolve(bad)).rejects.toBeInstanceOf(InvalidReferenceError);
     }
     expect(backend.calls).toHaveLength(0);
@@ -229,7 +235,10 @@ describe("resolver cache", () => {
 
   it("redacts errors before they escape", async () => {
     const resolver = createResolver({
-      backend: scriptedBackend({ A: "super-secret-value", B: new BackendUnavailableError("echo super-secret-value") }),
+      backend: scriptedBackend({
+        A: "super-secret-value",
+        B: new BackendUnavailableError("echo super-secret-value"),
+      }),
       retry: { attempts: 1 },
     });
     await resolver.resolve(ref("A"));

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigurationError } from "../src/index.js";
 import { createRouterFromConfig, loadRouter, parseConfig, parseDuration } from "../src/config/index.js";
+import { ConfigurationError } from "../src/index.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -35,7 +35,9 @@ describe("keyway.yaml", () => {
   });
 
   it("builds a working router from the example in the issue", async () => {
-    const router = await createRouterFromConfig(parseConfig(EXAMPLE), { env: { SECRET_API: b64("from-env") } });
+    const router = await createRouterFromConfig(parseConfig(EXAMPLE), {
+      env: { SECRET_API: b64("from-env") },
+    });
     expect((await router.resolve({ namespace: "company.team", key: "API" })).reveal()).toBe("from-env");
     expect((await router.resolve({ namespace: "company.finance.x", key: "LEDGER" })).reveal()).toBe("ledger");
     await expect(router.put({ namespace: "company.finance", key: "X" }, "v")).rejects.toThrow(/read-only/);
@@ -47,19 +49,23 @@ describe("keyway.yaml", () => {
       { env: { PFX: "MY_" } },
     );
     expect(config.backends.e?.prefix).toBe("MY_");
-    expect((config.backends.m?.initial as Record<string, string>)["/K"]).toBe("a${b}");
+    expect(config.backends.m?.initial).toEqual({ "/K": "a${b}" });
   });
 
   it("an unset variable is a configuration error naming it and the line", () => {
     expect(() =>
-      parseConfig("backends:\n  e: { type: env }\n  v: { type: vault, token: '${VAULT_TOKEN}' }\nnamespaces: [{ match: '', backend: e }]", {
-        env: {},
-      }),
+      parseConfig(
+        "backends:\n  e: { type: env }\n  v: { type: vault, token: '${VAULT_TOKEN}' }\nnamespaces: [{ match: '', backend: e }]",
+        {
+          env: {},
+        },
+      ),
     ).toThrow(/keyway.yaml:3: environment variable VAULT_TOKEN is not set/);
   });
 
   it("errors name the path and the line, and never echo a value", () => {
-    const text = "backends:\n  e: { type: env }\nnamespaces:\n  - match: ''\n    backend: e\n    readOnly: 'yes-s3cret'\n";
+    const text =
+      "backends:\n  e: { type: env }\nnamespaces:\n  - match: ''\n    backend: e\n    readOnly: 'yes-s3cret'\n";
     const error = (() => {
       try {
         parseConfig(text);
@@ -73,7 +79,9 @@ describe("keyway.yaml", () => {
   });
 
   it("a wrong backend option is reported with its path before any connection", async () => {
-    const parsed = parseConfig("backends:\n  e:\n    type: env\n    encodign: raw\nnamespaces: [{ match: '', backend: e }]\n");
+    const parsed = parseConfig(
+      "backends:\n  e:\n    type: env\n    encodign: raw\nnamespaces: [{ match: '', backend: e }]\n",
+    );
     await expect(createRouterFromConfig(parsed)).rejects.toThrow(/keyway.yaml:4: backends.e.encodign/);
   });
 
@@ -83,21 +91,32 @@ describe("keyway.yaml", () => {
   });
 
   it("a rule naming an undefined backend points at the rule's line", async () => {
-    const parsed = parseConfig("backends:\n  e: { type: env }\nnamespaces:\n  - { match: '', backend: e }\n  - { match: a, backend: nope }\n");
-    await expect(createRouterFromConfig(parsed)).rejects.toThrow(/keyway.yaml:5: .*backend 'nope' is not defined/);
+    const parsed = parseConfig(
+      "backends:\n  e: { type: env }\nnamespaces:\n  - { match: '', backend: e }\n  - { match: a, backend: nope }\n",
+    );
+    await expect(createRouterFromConfig(parsed)).rejects.toThrow(
+      /keyway.yaml:5: .*backend 'nope' is not defined/,
+    );
   });
 
   it("malformed YAML is a configuration error with a line", () => {
-    expect(() => parseConfig("backends:\n  e: { type: env\nnamespaces: []\n")).toThrow(/keyway.yaml:\d+: not valid YAML/);
+    expect(() => parseConfig("backends:\n  e: { type: env\nnamespaces: []\n")).toThrow(
+      /keyway.yaml:\d+: not valid YAML/,
+    );
   });
 
   it("without a config file the env backend serves every namespace", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "keyway-"));
     const router = await loadRouter({ env: { SECRET_X: b64("x") }, path: undefined });
     expect((await router.resolve({ namespace: "any.where", key: "X" })).reveal()).toBe("x");
-    await writeFile(path.join(dir, "k.yaml"), "backends: { m: { type: memory, initial: { 'a/K': 'm' } } }\nnamespaces: [{ match: '', backend: m }]\n");
+    await writeFile(
+      path.join(dir, "k.yaml"),
+      "backends: { m: { type: memory, initial: { 'a/K': 'm' } } }\nnamespaces: [{ match: '', backend: m }]\n",
+    );
     const fromEnv = await loadRouter({ env: { KEYWAY_CONFIG: path.join(dir, "k.yaml") } });
     expect((await fromEnv.resolve({ namespace: "a", key: "K" })).reveal()).toBe("m");
-    await expect(loadRouter({ path: path.join(dir, "missing.yaml") })).rejects.toThrow(/Cannot read config file/);
+    await expect(loadRouter({ path: path.join(dir, "missing.yaml") })).rejects.toThrow(
+      /Cannot read config file/,
+    );
   });
 });

@@ -3,10 +3,10 @@ import {
   type BackendCapabilities,
   type GetManyResult,
   type SecretBackend,
-  type SecretRef,
   SecretNotFoundError,
-  SecretValue,
+  type SecretRef,
   type SecretsError,
+  SecretValue,
 } from "../src/index.js";
 
 export type Behaviour = string | SecretsError | (() => Promise<string>);

@@ -1,4 +1,6 @@
-import { createMemoryBackend } from "../src/index.js";
 import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
+import { createMemoryBackend } from "../src/index.js";
 
-defineBackendContract("memory", { create: (seed) => seedByPut(createMemoryBackend({ maxValueBytes: 4096 }), seed) });
+defineBackendContract("memory", {
+  create: (seed) => seedByPut(createMemoryBackend({ maxValueBytes: 4096 }), seed),
+});

@@ -5,9 +5,9 @@ import {
   AccessDeniedError,
   BackendUnavailableError,
   InvalidReferenceError,
+  namespaceChain,
   SecretNotFoundError,
   SecretValue,
-  namespaceChain,
   sanitizeCause,
   validateRef,
   worstError,
@@ -16,7 +16,9 @@ import {
 describe("reference grammar", () => {
   it("accepts keys, namespaces and tenants inside the grammar", () => {
     expect(validateRef({ namespace: "", key: "A" })).toEqual({ namespace: "", key: "A" });
-    expect(validateRef({ namespace: "company.team-1.x_y", key: "a-B_9", tenant: "acme-2" })).toMatchObject({ tenant: "acme-2" });
+    expect(validateRef({ namespace: "company.team-1.x_y", key: "a-B_9", tenant: "acme-2" })).toMatchObject({
+      tenant: "acme-2",
+    });
     expect(() => validateRef({ namespace: "a", key: "K".repeat(255) })).not.toThrow();
     expect(() => validateRef({ namespace: `${"a.".repeat(74)}ab`, key: "K" })).not.toThrow();
   });
@@ -51,7 +53,7 @@ describe("reference grammar", () => {
         return e as Error;
       }
     })();
-    expect(error?.message).not.toMatch(/\u001b/);
+    expect(error?.message).not.toContain("\u001b");
   });
 
   it("any string outside the grammar is rejected (property)", () => {
@@ -101,17 +103,26 @@ describe("errors", () => {
     ]);
     expect(new AccessDeniedError("x").exitCode).toBe(4);
     expect(new BackendUnavailableError("x").exitCode).toBe(5);
-    expect(worstError([e, new AccessDeniedError("x"), new InvalidReferenceError("y")])?.code).toBe("ACCESS_DENIED");
+    expect(worstError([e, new AccessDeniedError("x"), new InvalidReferenceError("y")])?.code).toBe(
+      "ACCESS_DENIED",
+    );
   });
 
   it("sanitize SDK causes: no request options, headers or credentials survive (node-vault #50, #124)", () => {
-    const sdkError = Object.assign(new Error("permission denied; X-Vault-Token: hvs.ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"), {
-      statusCode: 403,
-      options: { headers: { "X-Vault-Token": "hvs.ABCDEFGHIJKLMNOPQRSTUVWXYZ123456" } },
-      response: { body: { errors: ["permission denied"] }, statusCode: 403 },
-    });
+    const sdkError = Object.assign(
+      new Error("permission denied; X-Vault-Token: hvs.ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"),
+      {
+        statusCode: 403,
+        options: { headers: { "X-Vault-Token": "hvs.ABCDEFGHIJKLMNOPQRSTUVWXYZ123456" } },
+        response: { body: { errors: ["permission denied"] }, statusCode: 403 },
+      },
+    );
     const wrapped = new AccessDeniedError("Vault denied the read.", { backend: "vault", cause: sdkError });
-    const printed = [String(wrapped), JSON.stringify(wrapped), inspect(wrapped, { depth: 10, showHidden: true })].join();
+    const printed = [
+      String(wrapped),
+      JSON.stringify(wrapped),
+      inspect(wrapped, { depth: 10, showHidden: true }),
+    ].join();
     expect(printed).not.toContain("hvs.ABCDEF");
     expect((wrapped.cause as { status?: number }).status).toBe(403);
     expect(sanitizeCause(new Error("Authorization: Bearer abc.def.ghi")).message).not.toContain("abc.def");

@@ -5,13 +5,13 @@ import {
   AllBackendsFailedError,
   BackendUnavailableError,
   ConfigurationError,
+  createMemoryBackend,
+  createRouter,
   MultipleSecretsError,
   ReadOnlyError,
   type RouteRule,
   type SecretBackend,
   SecretNotFoundError,
-  createMemoryBackend,
-  createRouter,
 } from "../src/index.js";
 import { scriptedBackend } from "./helpers.js";
 
@@ -49,23 +49,32 @@ describe("router: rules and inheritance", () => {
 
   it("a missing key everywhere is not found, with Kestra's message", async () => {
     const r = router(backends(), rules);
-    await expect(r.resolve({ namespace: "company.team", key: "NOPE" })).rejects.toThrow("Cannot find secret for key 'NOPE'.");
+    await expect(r.resolve({ namespace: "company.team", key: "NOPE" })).rejects.toThrow(
+      "Cannot find secret for key 'NOPE'.",
+    );
   });
 
   it("an unavailable child backend does not fall through to the parent's value", async () => {
     const down = scriptedBackend({ DB: new BackendUnavailableError("connection reset") }, { name: "team" });
     const r = router({ ...backends(), team: down }, rules);
-    await expect(r.resolve({ namespace: "company.team", key: "DB" })).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(r.resolve({ namespace: "company.team", key: "DB" })).rejects.toBeInstanceOf(
+      BackendUnavailableError,
+    );
   });
 
   it("denied stops the climb too", async () => {
     const denied = scriptedBackend({ DB: new AccessDeniedError("no") }, { name: "team" });
     const r = router({ ...backends(), team: denied }, rules);
-    await expect(r.resolve({ namespace: "company.team", key: "DB" })).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(r.resolve({ namespace: "company.team", key: "DB" })).rejects.toBeInstanceOf(
+      AccessDeniedError,
+    );
   });
 
   it("misses are negative-cached per level: a second climb costs no backend call (Kestra #5970)", async () => {
-    const levels = { root: scriptedBackend({}, { name: "root" }), team: scriptedBackend({}, { name: "team" }) };
+    const levels = {
+      root: scriptedBackend({}, { name: "root" }),
+      team: scriptedBackend({}, { name: "team" }),
+    };
     const r = router(levels, [
       { match: "", backend: "root" },
       { match: "company.team", backend: "team" },
@@ -112,13 +121,17 @@ describe("router: cross-namespace reads (namespace='…')", () => {
   it("allowedNamespaces lets the listed namespace and those below it read", async () => {
     const r = router(backends(), rules);
     for (const caller of ["company.audit", "company.audit.q3"]) {
-      expect((await r.resolve({ namespace: "company.finance", key: "LEDGER" }, { caller })).reveal()).toBe("ledger-key");
+      expect((await r.resolve({ namespace: "company.finance", key: "LEDGER" }, { caller })).reveal()).toBe(
+        "ledger-key",
+      );
     }
   });
 
   it("a caller may always read its own ancestors", async () => {
     const r = router({ ...backends(), root: memory({ "company/C": "c" }) }, rules);
-    expect((await r.resolve({ namespace: "company", key: "C" }, { caller: "company.team.x" })).reveal()).toBe("c");
+    expect((await r.resolve({ namespace: "company", key: "C" }, { caller: "company.team.x" })).reveal()).toBe(
+      "c",
+    );
   });
 });
 
@@ -142,20 +155,28 @@ describe("router: tenants", () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("acme", "globex", undefined), async (tenant) => {
         const value = await r.resolve({ tenant, namespace: "company", key: "K" }).then((v) => v.reveal());
-        expect(value).toBe(tenant === "acme" ? "acme-value" : tenant === "globex" ? "globex-value" : "no-tenant-value");
+        expect(value).toBe(
+          tenant === "acme" ? "acme-value" : tenant === "globex" ? "globex-value" : "no-tenant-value",
+        );
       }),
     );
   });
 
   it("a tenant with no rule is a configuration error, never another tenant's rule", async () => {
     const r = router(backends(), rules);
-    await expect(r.resolve({ tenant: "initech", namespace: "company", key: "K" })).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(r.resolve({ tenant: "initech", namespace: "company", key: "K" })).rejects.toBeInstanceOf(
+      ConfigurationError,
+    );
   });
 
   it("a tenant rule may use a backend that ignores tenants only with shared: true", () => {
     const globalBackend = { ...memory({}), capabilities: { ...memory({}).capabilities, global: true } };
-    expect(() => router({ env: globalBackend }, [{ match: "", tenant: "acme", backend: "env" }])).toThrow(/shared: true/);
-    expect(() => router({ env: globalBackend }, [{ match: "", tenant: "acme", backend: "env", shared: true }])).not.toThrow();
+    expect(() => router({ env: globalBackend }, [{ match: "", tenant: "acme", backend: "env" }])).toThrow(
+      /shared: true/,
+    );
+    expect(() =>
+      router({ env: globalBackend }, [{ match: "", tenant: "acme", backend: "env", shared: true }]),
+    ).not.toThrow();
   });
 });
 
@@ -208,10 +229,14 @@ describe("router: writes", () => {
   it("a readOnly rule refuses writes with a read-only error, and never writes (property)", async () => {
     const r = setup();
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("company.finance", "company.finance.x.y"), fc.string({ minLength: 1 }), async (ns, v) => {
-        await expect(r.put({ namespace: ns, key: "K" }, v)).rejects.toBeInstanceOf(ReadOnlyError);
-        await expect(r.delete({ namespace: ns, key: "K" })).rejects.toBeInstanceOf(ReadOnlyError);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom("company.finance", "company.finance.x.y"),
+        fc.string({ minLength: 1 }),
+        async (ns, v) => {
+          await expect(r.put({ namespace: ns, key: "K" }, v)).rejects.toBeInstanceOf(ReadOnlyError);
+          await expect(r.delete({ namespace: ns, key: "K" })).rejects.toBeInstanceOf(ReadOnlyError);
+        },
+      ),
       { numRuns: 20 },
     );
     expect(await r.list("company.finance")).toEqual([]);
@@ -227,7 +252,10 @@ describe("router: writes", () => {
 describe("router: list", () => {
   it("lists own keys, and with inherited the ancestors' keys with their namespace, children first", async () => {
     const r = router(
-      { root: memory({ "/A": "1", "/B": "2" }), team: memory({ "company.team/B": "3", "company.team/C": "4" }) },
+      {
+        root: memory({ "/A": "1", "/B": "2" }),
+        team: memory({ "company.team/B": "3", "company.team/C": "4" }),
+      },
       [
         { match: "", backend: "root" },
         { match: "company.team", backend: "team" },
@@ -266,7 +294,10 @@ describe("router: render", () => {
     createRouter({
       backends: {
         root: memory({ "/ROOT_TOKEN": "root-token-value", "/JSON": '{"user":"admin","pass":"p@ss{{ x }}"}' }),
-        team: memory({ "company.team/API_TOKEN": "team-token-value", "company.team/TRICKY": "{{ evil() }}'\"\\\n" }),
+        team: memory({
+          "company.team/API_TOKEN": "team-token-value",
+          "company.team/TRICKY": "{{ evil() }}'\"\\\n",
+        }),
       },
       rules: [
         { match: "", backend: "root" },
@@ -299,35 +330,41 @@ describe("router: render", () => {
 
   it("reports every missing secret in one error", async () => {
     const error = await setup()
-      .render("{{ secret('A') }} {{ secret('B') }} {{ secret('C') }} {{ secret('API_TOKEN') }}", { namespace: "company.team" })
+      .render("{{ secret('A') }} {{ secret('B') }} {{ secret('C') }} {{ secret('API_TOKEN') }}", {
+        namespace: "company.team",
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MultipleSecretsError);
     expect((error as Error).message).toBe("Cannot find 3 secrets: 'A', 'B', 'C'.");
   });
 
   it("errorOnMissing=false renders empty instead of failing (Kestra PR #18021)", async () => {
-    expect(await setup().render("[{{ secret('NOPE', errorOnMissing=false) }}]", { namespace: "x" })).toBe("[]");
+    expect(await setup().render("[{{ secret('NOPE', errorOnMissing=false) }}]", { namespace: "x" })).toBe(
+      "[]",
+    );
   });
 
   it("full=true gives value and metadata as JSON; not allowed with subkey", async () => {
     const out = await setup().render("{{ secret('ROOT_TOKEN', full=true) }}", { namespace: "x" });
     expect(JSON.parse(out)).toMatchObject({ value: "root-token-value", metadata: { version: "1" } });
-    await expect(setup().render("{{ secret('JSON', subkey='user', full=true) }}", { namespace: "x" })).rejects.toThrow(
-      /'full' cannot be used together with 'subkey'/,
-    );
+    await expect(
+      setup().render("{{ secret('JSON', subkey='user', full=true) }}", { namespace: "x" }),
+    ).rejects.toThrow(/'full' cannot be used together with 'subkey'/);
   });
 
   it("an unset envs.name is an error naming it", async () => {
-    await expect(setup().render("{{ envs.nope }}", { namespace: "x" })).rejects.toThrow(/envs.nope is not set.*ENV_NOPE/);
+    await expect(setup().render("{{ envs.nope }}", { namespace: "x" })).rejects.toThrow(
+      /envs.nope is not set.*ENV_NOPE/,
+    );
   });
 
   it("namespace='…' reads another namespace only when allowed", async () => {
     await expect(
       setup().render("{{ secret('API_TOKEN', namespace='company.team') }}", { namespace: "company.other" }),
     ).rejects.toBeInstanceOf(AccessDeniedError);
-    expect(await setup().render("{{ secret('ROOT_TOKEN', namespace='') }}", { namespace: "company.team" })).toBe(
-      "root-token-value",
-    );
+    expect(
+      await setup().render("{{ secret('ROOT_TOKEN', namespace='') }}", { namespace: "company.team" }),
+    ).toBe("root-token-value");
   });
 
   it("registers every rendered value with the redactor", async () => {
@@ -337,13 +374,18 @@ describe("router: render", () => {
   });
 
   it("resolves a template's secrets at once: one batch request for a batching backend", async () => {
-    const batching = scriptedBackend(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`K${i}`, `v${i}`])), {
-      batch: true,
-      name: "b",
-    });
+    const batching = scriptedBackend(
+      Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`K${i}`, `v${i}`])),
+      {
+        batch: true,
+        name: "b",
+      },
+    );
     const r = createRouter({ backends: { b: batching }, rules: [{ match: "", backend: "b" }] });
     const text = Array.from({ length: 30 }, (_, i) => `{{ secret('K${i}') }}`).join(",");
-    expect(await r.render(text, { namespace: "" })).toBe(Array.from({ length: 30 }, (_, i) => `v${i}`).join(","));
+    expect(await r.render(text, { namespace: "" })).toBe(
+      Array.from({ length: 30 }, (_, i) => `v${i}`).join(","),
+    );
     expect(batching.batchCalls).toHaveLength(1);
   });
 });

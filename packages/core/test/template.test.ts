@@ -1,6 +1,12 @@
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
-import { TemplateError, createMemoryBackend, createRouter, scanTemplate, templateReferences } from "../src/index.js";
+import {
+  createMemoryBackend,
+  createRouter,
+  scanTemplate,
+  TemplateError,
+  templateReferences,
+} from "../src/index.js";
 
 const router = (initial: Record<string, string>) =>
   createRouter({ backends: { m: createMemoryBackend({ initial }) }, rules: [{ match: "", backend: "m" }] });
@@ -23,7 +29,9 @@ describe("template scanner", () => {
   });
 
   it("ignores secret( inside strings and comments, and other functions ending in secret", () => {
-    expect(templateReferences("{{ 'secret(\"X\")' }} {# secret('Y') #} {{ mysecret('Z') }} {{ a.secret('W') }}")).toEqual([]);
+    expect(
+      templateReferences("{{ 'secret(\"X\")' }} {# secret('Y') #} {{ mysecret('Z') }} {{ a.secret('W') }}"),
+    ).toEqual([]);
   });
 
   it("a `}}` inside a string literal does not close the tag", () => {
@@ -56,7 +64,8 @@ describe("render modes", () => {
   const tricky = "a'b\"c\\d {{ 7*7 }} {% raw %}\nline2";
 
   it("final (default): exact expressions become values; every other tag survives byte for byte", async () => {
-    const text = "{% if a %}x{% endif %}{{ b }}{# c #}{{ secret('A') }}{{ secret('A') | upper }}{% set s = secret('A') %}";
+    const text =
+      "{% if a %}x{% endif %}{{ b }}{# c #}{{ secret('A') }}{{ secret('A') | upper }}{% set s = secret('A') %}";
     expect(await router({ "/A": "v" }).render(text, { namespace: "" })).toBe(
       "{% if a %}x{% endif %}{{ b }}{# c #}v{{ secret('A') | upper }}{% set s = secret('A') %}",
     );
@@ -79,12 +88,18 @@ describe("render modes", () => {
   });
 
   it("pebble: values become single-quoted literals (no #{} interpolation), quotes and backslashes escaped", async () => {
-    const out = await router({ "/T": "it's #{x} \\ ok" }).render("{{ secret('T') }}", { namespace: "", mode: "pebble" });
+    const out = await router({ "/T": "it's #{x} \\ ok" }).render("{{ secret('T') }}", {
+      namespace: "",
+      mode: "pebble",
+    });
     expect(out).toBe("{{ 'it\\'s #{x} \\\\ ok' }}");
   });
 
   it("pebble/jinja: full=true becomes a map literal", async () => {
-    const out = await router({ "/A": "v" }).render("{{ secret('A', full=true).value }}", { namespace: "", mode: "jinja" });
+    const out = await router({ "/A": "v" }).render("{{ secret('A', full=true).value }}", {
+      namespace: "",
+      mode: "jinja",
+    });
     expect(nunjucks.renderString(out, {})).toBe("v");
   });
 

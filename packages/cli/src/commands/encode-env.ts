@@ -23,18 +23,25 @@ export function encodeDotenv(source: string): string {
 /** Every problem of an encoded file, by line; empty when it is fine. */
 export function checkEncoded(source: string): string[] {
   const problems: string[] = [];
-  source
-    .replace(/\r\n?/g, "\n")
-    .split("\n")
-    .forEach((line, i) => {
-      if (/^\s*(#.*)?$/.test(line)) return;
-      const match = /^(SECRET_([^=]*))=(.*)$/.exec(line);
-      if (!match) return problems.push(`line ${i + 1}: not a SECRET_KEY=base64 line`);
-      const [, variable, key, value] = match as unknown as [string, string, string, string];
-      if (!isValidKey(key)) return problems.push(`line ${i + 1}: ${variable.slice(0, 70)}: the key is not valid`);
-      const decoded = decodeSecretValue(value);
-      if (!decoded.ok) problems.push(`line ${i + 1}: ${variable}: ${decoded.reason}${decoded.hint ? ` (${decoded.hint})` : ""}`);
-    });
+  const lines = source.replace(/\r\n?/g, "\n").split("\n");
+  for (const [i, line] of lines.entries()) {
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const match = /^(SECRET_([^=]*))=(.*)$/.exec(line);
+    if (!match) {
+      problems.push(`line ${i + 1}: not a SECRET_KEY=base64 line`);
+      continue;
+    }
+    const [, variable, key, value] = match as unknown as [string, string, string, string];
+    if (!isValidKey(key)) {
+      problems.push(`line ${i + 1}: ${variable.slice(0, 70)}: the key is not valid`);
+      continue;
+    }
+    const decoded = decodeSecretValue(value);
+    if (!decoded.ok)
+      problems.push(
+        `line ${i + 1}: ${variable}: ${decoded.reason}${decoded.hint ? ` (${decoded.hint})` : ""}`,
+      );
+  }
   return problems;
 }
 

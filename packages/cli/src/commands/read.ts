@@ -30,9 +30,12 @@ export function registerReadCommands(program: Command, io: CliIO): void {
     .option("--inherited", "also keys inherited from ancestors, with the namespace each comes from")
     .action(async (options: { namespace: string; tenant?: string; inherited?: boolean }) => {
       await withRouter(io, program.opts(), async (router) => {
-        const keys = await router.list(options.namespace, { tenant: options.tenant, inherited: options.inherited });
+        const keys = await router.list(options.namespace, {
+          tenant: options.tenant,
+          inherited: options.inherited,
+        });
         keys.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-        const lines = keys.map((k) => (options.inherited ? `${k.key}\t${k.namespace}` : k.key));
+        const lines = keys.map((k) => (options.inherited ? `${k.key}\t${k.namespace || "<root>"}` : k.key));
         await write(io.stdout, lines.map((l) => `${l}\n`).join(""));
       });
     });

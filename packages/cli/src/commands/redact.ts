@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { pipeline } from "node:stream/promises";
 import { decodeSecretValue, readSecretVariables } from "@keyway/backend-env";
-import { type Redactor, type Router, type SecretsError, isSecretsError } from "@keyway/core";
+import { isSecretsError, type Redactor, type Router, type SecretsError } from "@keyway/core";
 import type { Command } from "commander";
 import { withRouter } from "../context.js";
 import { CliError, type CliIO, EXIT, exitCodeOf } from "../io.js";
@@ -24,11 +24,19 @@ function registerEnvSecrets(redactor: Redactor, env: CliIO["env"]): void {
 }
 
 /** Resolves keys in the namespace (and its ancestors); the router registers each value. */
-async function resolveKeys(router: Router, keys: readonly string[], namespace: string, tenant?: string): Promise<void> {
+async function resolveKeys(
+  router: Router,
+  keys: readonly string[],
+  namespace: string,
+  tenant?: string,
+): Promise<void> {
   const refs = keys.map((key) => ({ key, namespace, tenant }));
   const results = await router.resolveMany(refs);
   const failures = [...results.values()].filter(isSecretsError) as SecretsError[];
-  if (failures.length) throw failures.length === 1 ? failures[0] : new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
+  if (failures.length)
+    throw failures.length === 1
+      ? failures[0]
+      : new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
 }
 
 export function registerRedactCommands(program: Command, io: CliIO): void {
@@ -44,8 +52,15 @@ export function registerRedactCommands(program: Command, io: CliIO): void {
     .action(async (options: { namespace: string; tenant?: string; key: string[]; all?: boolean }) => {
       await withRouter(io, program.opts(), async (router) => {
         registerEnvSecrets(router.redactor, io.env);
-        const listed = options.all ? await router.list(options.namespace, { tenant: options.tenant, inherited: true }) : [];
-        await resolveKeys(router, [...new Set([...options.key, ...listed.map((l) => l.key)])], options.namespace, options.tenant);
+        const listed = options.all
+          ? await router.list(options.namespace, { tenant: options.tenant, inherited: true })
+          : [];
+        await resolveKeys(
+          router,
+          [...new Set([...options.key, ...listed.map((l) => l.key)])],
+          options.namespace,
+          options.tenant,
+        );
         await pipeline(io.stdin, router.redactor.stream(), io.stdout, { end: false });
       });
     });
@@ -58,30 +73,49 @@ export function registerRedactCommands(program: Command, io: CliIO): void {
     .option("-e, --env <NAME=KEY>", "set NAME to the secret KEY (repeatable)", collect, [])
     .argument("<command>", "the command (after --)")
     .argument("[args...]", "its arguments")
-    .action(async (command: string, args: string[], options: { namespace: string; tenant?: string; env: string[] }) => {
-      const pairs = options.env.map((pair) => {
-        const eq = pair.indexOf("=");
-        if (eq <= 0) throw new CliError(`--env takes NAME=KEY, e.g. --env DB_PASSWORD=DB_PASSWORD.`);
-        return { name: pair.slice(0, eq), key: pair.slice(eq + 1) };
-      });
-      const code = await withRouter(io, program.opts(), async (router) => {
-        registerEnvSecrets(router.redactor, io.env);
-        const refs = pairs.map((p) => ({ key: p.key, namespace: options.namespace, tenant: options.tenant }));
-        const results = await router.resolveMany(refs);
-        const failures = [...results.values()].filter(isSecretsError) as SecretsError[];
-        if (failures.length) throw failures.length === 1 ? failures[0] : new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
-        const env: Record<string, string | undefined> = { ...io.env };
-        pairs.forEach((p, i) => {
-          env[p.name] = (results.get(refs[i] as (typeof refs)[number]) as { reveal(): string }).reveal();
+    .action(
+      async (
+        command: string,
+        args: string[],
+        options: { namespace: string; tenant?: string; env: string[] },
+      ) => {
+        const pairs = options.env.map((pair) => {
+          const eq = pair.indexOf("=");
+          if (eq <= 0) throw new CliError(`--env takes NAME=KEY, e.g. --env DB_PASSWORD=DB_PASSWORD.`);
+          return { name: pair.slice(0, eq), key: pair.slice(eq + 1) };
         });
-        return runRedacted(command, args, env, router.redactor, io);
-      });
-      throw new ChildExit(code);
-    });
+        const code = await withRouter(io, program.opts(), async (router) => {
+          registerEnvSecrets(router.redactor, io.env);
+          const refs = pairs.map((p) => ({
+            key: p.key,
+            namespace: options.namespace,
+            tenant: options.tenant,
+          }));
+          const results = await router.resolveMany(refs);
+          const failures = [...results.values()].filter(isSecretsError) as SecretsError[];
+          if (failures.length)
+            throw failures.length === 1
+              ? failures[0]
+              : new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
+          const env: Record<string, string | undefined> = { ...io.env };
+          pairs.forEach((p, i) => {
+            env[p.name] = (results.get(refs[i] as (typeof refs)[number]) as { reveal(): string }).reveal();
+          });
+          return runRedacted(command, args, env, router.redactor, io);
+        });
+        throw new ChildExit(code);
+      },
+    );
 }
 
 /** Spawns the child with its output through the redactor; resolves with its exit code (128+n for a signal). */
-function runRedacted(command: string, args: string[], env: Record<string, string | undefined>, redactor: Redactor, io: CliIO): Promise<number> {
+function runRedacted(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  redactor: Redactor,
+  io: CliIO,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["inherit", "pipe", "pipe"] });
     const piped = Promise.all([
@@ -89,7 +123,12 @@ function runRedacted(command: string, args: string[], env: Record<string, string
       pipeline(child.stderr, redactor.stream(), io.stderr, { end: false }),
     ]);
     child.on("error", (error: NodeJS.ErrnoException) =>
-      reject(new CliError(`Cannot run ${command}: ${error.code ?? "error"}.`, error.code === "ENOENT" ? 127 : EXIT.other)),
+      reject(
+        new CliError(
+          `Cannot run ${command}: ${error.code ?? "error"}.`,
+          error.code === "ENOENT" ? 127 : EXIT.other,
+        ),
+      ),
     );
     child.on("close", (code, signal) => {
       const exit = code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1);

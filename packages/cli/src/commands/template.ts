@@ -24,13 +24,18 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
     .requiredOption("-n, --namespace <ns>", "the flow's namespace")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--mode <mode>", "final | pebble | jinja", "final")
-    .action(async (file: string | undefined, options: { namespace: string; tenant?: string; mode: string }) => {
-      const text = await readInput(io, file);
-      await withRouter(io, program.opts(), async (router) => {
-        const mode = options.mode as "final" | "pebble" | "jinja";
-        await write(io.stdout, await router.render(text, { namespace: options.namespace, tenant: options.tenant, mode }));
-      });
-    });
+    .action(
+      async (file: string | undefined, options: { namespace: string; tenant?: string; mode: string }) => {
+        const text = await readInput(io, file);
+        await withRouter(io, program.opts(), async (router) => {
+          const mode = options.mode as "final" | "pebble" | "jinja";
+          await write(
+            io.stdout,
+            await router.render(text, { namespace: options.namespace, tenant: options.tenant, mode }),
+          );
+        });
+      },
+    );
 
   program
     .command("check")
@@ -39,26 +44,42 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
     .requiredOption("-n, --namespace <ns>", "the flow's namespace")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--json", "one JSON document for machines")
-    .action(async (file: string | undefined, options: { namespace: string; tenant?: string; json?: boolean }) => {
-      const text = await readInput(io, file);
-      await withRouter(io, program.opts(), async (router) => {
-        const rows: Array<{ key: string; line: number; column: number } & Omit<Explanation, "error"> & { reason?: string }> = [];
-        const failures: SecretsError[] = [];
-        for (const reference of router.references(text)) {
-          if (reference.dynamic || reference.key === undefined) continue;
-          const explanation = await router.explain(
-            { key: reference.key, namespace: reference.namespace ?? options.namespace, tenant: options.tenant },
-            { caller: options.namespace },
-          );
-          const { error, ...rest } = explanation;
-          if (error) failures.push(error);
-          rows.push({ key: reference.key, line: reference.line, column: reference.column, ...rest, ...(error ? { reason: error.message } : {}) });
-        }
-        const out = options.json
-          ? `${JSON.stringify({ references: rows }, null, 2)}\n`
-          : rows.map((r) => `${r.key}\t${r.namespace || "<root>"}\t${r.backend || "-"}\t${r.status}\n`).join("");
-        await write(io.stdout, out);
-        if (failures.length) throw new CliError("", exitCodeOf(failures));
-      });
-    });
+    .action(
+      async (file: string | undefined, options: { namespace: string; tenant?: string; json?: boolean }) => {
+        const text = await readInput(io, file);
+        await withRouter(io, program.opts(), async (router) => {
+          const rows: Array<
+            { key: string; line: number; column: number } & Omit<Explanation, "error"> & { reason?: string }
+          > = [];
+          const failures: SecretsError[] = [];
+          for (const reference of router.references(text)) {
+            if (reference.dynamic || reference.key === undefined) continue;
+            const explanation = await router.explain(
+              {
+                key: reference.key,
+                namespace: reference.namespace ?? options.namespace,
+                tenant: options.tenant,
+              },
+              { caller: options.namespace },
+            );
+            const { error, ...rest } = explanation;
+            if (error) failures.push(error);
+            rows.push({
+              key: reference.key,
+              line: reference.line,
+              column: reference.column,
+              ...rest,
+              ...(error ? { reason: error.message } : {}),
+            });
+          }
+          const out = options.json
+            ? `${JSON.stringify({ references: rows }, null, 2)}\n`
+            : rows
+                .map((r) => `${r.key}\t${r.namespace || "<root>"}\t${r.backend || "-"}\t${r.status}\n`)
+                .join("");
+          await write(io.stdout, out);
+          if (failures.length) throw new CliError("", exitCodeOf(failures));
+        });
+      },
+    );
 }

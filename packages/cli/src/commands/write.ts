@@ -23,11 +23,19 @@ export function registerWriteCommands(program: Command, io: CliIO): void {
     .action(
       async (
         key: string,
-        options: { namespace: string; tenant?: string; description?: string; tag: Record<string, string>; trimNewline?: boolean },
+        options: {
+          namespace: string;
+          tenant?: string;
+          description?: string;
+          tag: Record<string, string>;
+          trimNewline?: boolean;
+        },
       ) => {
-        if (io.stdin.isTTY) throw new CliError("Pipe the value on stdin, e.g. `printf %s \"$VALUE\" | keyway put KEY -n NS`.");
+        if (io.stdin.isTTY)
+          throw new CliError('Pipe the value on stdin, e.g. `printf %s "$VALUE" | keyway put KEY -n NS`.');
         let bytes = await readAll(io.stdin);
-        if (options.trimNewline && bytes.at(-1) === 0x0a) bytes = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
+        if (options.trimNewline && bytes.at(-1) === 0x0a)
+          bytes = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
         const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
         let value: string | Uint8Array;
         try {

@@ -4,16 +4,16 @@
  * in the file, and never echo a value from it.
  */
 import { readFile } from "node:fs/promises";
-import { LineCounter, type Node, type Document as YamlDocument, isScalar, parseDocument, visit } from "yaml";
+import { isScalar, LineCounter, type Node, parseDocument, visit, type Document as YamlDocument } from "yaml";
 import type { SecretBackend } from "../backend.js";
 import type { BackendDefinition, OptionsIssue } from "../backend-definition.js";
 import { ConfigurationError } from "../errors.js";
 import { createMemoryBackend } from "../memory-backend.js";
 import type { Redactor } from "../redact/types.js";
-import { type Router, createRouter } from "../router.js";
-import { type KeywayConfig, configSchema } from "./schema.js";
+import { createRouter, type Router } from "../router.js";
+import { configSchema, type KeywayConfig } from "./schema.js";
 
-export { parseDuration, type KeywayConfig, type KeywayConfigInput } from "./schema.js";
+export { type KeywayConfig, type KeywayConfigInput, parseDuration } from "./schema.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,10 +41,13 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
   const source = options.source ?? "keyway.yaml";
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const lineOf = (offset: number | undefined) => (offset === undefined ? "" : `:${lineCounter.linePos(offset).line}`);
+  const lineOf = (offset: number | undefined) =>
+    offset === undefined ? "" : `:${lineCounter.linePos(offset).line}`;
   const first = doc.errors[0];
   if (first) {
-    throw new ConfigurationError(`${source}${lineOf(first.pos[0])}: not valid YAML (${first.code.toLowerCase().replace(/_/g, " ")}).`);
+    throw new ConfigurationError(
+      `${source}${lineOf(first.pos[0])}: not valid YAML (${first.code.toLowerCase().replace(/_/g, " ")}).`,
+    );
   }
   substituteVariables(doc, options.env ?? process.env, (node, why) => {
     throw new ConfigurationError(`${source}${lineOf(node.range?.[0])}: ${why}`);
@@ -68,16 +71,22 @@ function substituteVariables(doc: YamlDocument, env: Env, fail: (node: Node, why
       if (!isScalar(node) || typeof node.value !== "string" || !node.value.includes("$")) return;
       node.value = node.value.replace(/\$\$\{|\$\{([^}]*)\}/g, (match, variable: string | undefined) => {
         if (match === "$${") return "${";
-        if (!variable || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) return fail(node, `'${match}' is not a valid variable reference.`);
+        if (!variable || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+          return fail(node, `'${match}' is not a valid variable reference.`);
         const value = env[variable];
-        if (value === undefined) return fail(node, `environment variable ${variable} is not set (used as \${${variable}}).`);
+        if (value === undefined)
+          return fail(node, `environment variable ${variable} is not set (used as \${${variable}}).`);
         return value;
       });
     },
   });
 }
 
-function issuesError(issues: readonly OptionsIssue[], locate: ParsedConfig["locate"], prefix: PropertyKey[]): ConfigurationError {
+function issuesError(
+  issues: readonly OptionsIssue[],
+  locate: ParsedConfig["locate"],
+  prefix: PropertyKey[],
+): ConfigurationError {
   const lines = issues.slice(0, 10).map((issue) => {
     // An unknown key is reported on its parent by zod; point at the key itself.
     const keys = (issue as { keys?: string[] }).keys;
@@ -88,7 +97,10 @@ function issuesError(issues: readonly OptionsIssue[], locate: ParsedConfig["loca
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("") || "<root>";
+  return (
+    path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("") ||
+    "<root>"
+  );
 }
 
 const memoryDefinition: BackendDefinition<{ initial?: Record<string, string>; maxValueBytes?: number }> = {
@@ -114,7 +126,9 @@ async function loadDefinition(
   const known = given?.[type] ?? (type === "memory" ? memoryDefinition : undefined);
   if (known) return known as BackendDefinition<unknown>;
   try {
-    const module = (await import(`@keyway/backend-${type}/definition`)) as { definition: BackendDefinition<unknown> };
+    const module = (await import(`@keyway/backend-${type}/definition`)) as {
+      definition: BackendDefinition<unknown>;
+    };
     return module.definition;
   } catch (error) {
     const missing = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
@@ -128,7 +142,10 @@ async function loadDefinition(
 }
 
 /** Builds the router a parsed config describes. Backends are created, not connected. */
-export async function createRouterFromConfig(parsed: ParsedConfig, options: LoadOptions = {}): Promise<Router> {
+export async function createRouterFromConfig(
+  parsed: ParsedConfig,
+  options: LoadOptions = {},
+): Promise<Router> {
   const { config, locate } = parsed;
   const env = options.env ?? process.env;
   const backends: Record<string, SecretBackend> = {};
@@ -172,23 +189,31 @@ export async function createRouterFromConfig(parsed: ParsedConfig, options: Load
 }
 
 /** The config file to use: `path`, else `KEYWAY_CONFIG`, else `./keyway.yaml` if it exists. */
-export async function readConfigFile(options: LoadOptions = {}): Promise<{ text: string; source: string } | undefined> {
+export async function readConfigFile(
+  options: LoadOptions = {},
+): Promise<{ text: string; source: string } | undefined> {
   const explicit = options.path ?? (options.env ?? process.env).KEYWAY_CONFIG;
   const source = explicit ?? "keyway.yaml";
   try {
     return { text: await readFile(source, "utf8"), source };
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT" && explicit === undefined) return undefined;
-    throw new ConfigurationError(`Cannot read config file ${source}: ${(error as { code?: string }).code ?? "error"}.`);
+    throw new ConfigurationError(
+      `Cannot read config file ${source}: ${(error as { code?: string }).code ?? "error"}.`,
+    );
   }
 }
 
 /** The default without a config file: the env backend serves every namespace. */
-export const DEFAULT_CONFIG_TEXT = "backends:\n  env: { type: env }\nnamespaces:\n  - { match: \"\", backend: env }\n";
+export const DEFAULT_CONFIG_TEXT =
+  'backends:\n  env: { type: env }\nnamespaces:\n  - { match: "", backend: env }\n';
 
 /** Finds, parses and validates the config, and builds its router. */
 export async function loadRouter(options: LoadOptions = {}): Promise<Router> {
   const file = await readConfigFile(options);
-  const parsed = parseConfig(file?.text ?? DEFAULT_CONFIG_TEXT, { env: options.env, source: file?.source ?? "<default>" });
+  const parsed = parseConfig(file?.text ?? DEFAULT_CONFIG_TEXT, {
+    env: options.env,
+    source: file?.source ?? "<default>",
+  });
   return createRouterFromConfig(parsed, options);
 }

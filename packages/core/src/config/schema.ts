@@ -13,7 +13,10 @@ export function parseDuration(input: string | number): number {
 }
 
 const duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(DURATION, "use a number with ms, s, m or h, e.g. 10s")])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(DURATION, "use a number with ms, s, m or h, e.g. 10s"),
+  ])
   .transform(parseDuration);
 
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "use 1-64 characters of A-Z a-z 0-9 _ -");
@@ -38,7 +41,14 @@ export const configSchema = z.strictObject({
       maxDelay: duration.optional(),
     })
     .optional(),
-  backends: z.record(name, z.looseObject({ type: z.string().regex(/^[a-z0-9-]{1,32}$/, "use a backend type such as env, memory, aws, vault, azure or gcp") })),
+  backends: z.record(
+    name,
+    z.looseObject({
+      type: z
+        .string()
+        .regex(/^[a-z0-9-]{1,32}$/, "use a backend type such as env, memory, aws, vault, azure or gcp"),
+    }),
+  ),
   namespaces: z
     .array(
       z.strictObject({
@@ -51,7 +61,7 @@ export const configSchema = z.strictObject({
         shared: z.boolean().optional(),
       }),
     )
-    .min(1, "add at least one rule, e.g. { match: \"\", backend: env }"),
+    .min(1, 'add at least one rule, e.g. { match: "", backend: env }'),
 });
 
 export type KeywayConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,198 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { b64, cli, tempFiles } from "./harness.js";
+
+const CONFIG = `
+backends:
+  env: { type: env }
+  team: { type: memory, initial: { "company.team/DB": '{"user":"admin","password":"team-db-pass"}' } }
+  finance: { type: memory, initial: { "company.finance/LEDGER": "ledger-value" } }
+namespaces:
+  - { match: "", backend: env }
+  - { match: company.team, backend: team }
+  - { match: company.finance, backend: finance, readOnly: true }
+`;
+
+describe("keyway get / list / expression", () => {
+  const env = { SECRET_API_TOKEN: b64("t0ken-value"), SECRET_B: b64("b"), SECRET_BAD: "pass word" };
+
+  it("get prints exactly the value, no trailing newline", async () => {
+    const r = await cli(["get", "API_TOKEN"], { env });
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "t0ken-value", ""]);
+  });
+
+  it("get of a missing key exits 2 with Kestra's message", async () => {
+    const r = await cli(["get", "NOPE", "--namespace", "a.b"], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("keyway: Cannot find secret for key 'NOPE'.\n");
+  });
+
+  it("an invalid reference exits 3 before any backend call", async () => {
+    expect((await cli(["get", "../etc/passwd"], { env })).code).toBe(3);
+    expect((await cli(["get", "K", "--namespace", "a/b"], { env })).code).toBe(3);
+  });
+
+  it("an invalid env value exits 3 naming the variable, never the value", async () => {
+    const r = await cli(["get", "BAD"], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("SECRET_BAD");
+    expect(r.stderr).not.toContain("pass word");
+  });
+
+  it("list prints key names sorted, never values", async () => {
+    const r = await cli(["list"], { env: { SECRET_ZED: b64("z-value"), SECRET_ALPHA: b64("a-value") } });
+    expect(r.stdout).toBe("ALPHA\nZED\n");
+  });
+
+  it("list --inherited shows where each key comes from", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    const r = await cli(["list", "--namespace", "company.team", "--inherited"], {
+      env: { SECRET_ROOTKEY: b64("r") },
+      cwd: dir,
+    });
+    expect(r.stdout).toBe("DB\tcompany.team\nROOTKEY\t<root>\n");
+  });
+
+  it("expression prints the template expression", async () => {
+    expect((await cli(["expression", "API_TOKEN"])).stdout).toBe("{{ secret('API_TOKEN') }}\n");
+    expect((await cli(["expression", "bad key"])).code).toBe(3);
+  });
+
+  it("usage errors exit 1", async () => {
+    expect((await cli(["get"])).code).toBe(1);
+    expect((await cli(["nosuchcommand"])).code).toBe(1);
+  });
+});
+
+describe("keyway render / check", () => {
+  it("renders with inheritance across two backends, from a file or stdin", async () => {
+    const dir = await tempFiles({
+      "keyway.yaml": CONFIG,
+      "flow.yaml": "db: {{ secret('DB', subkey='user') }}\ntoken: {{ secret('API') }}\n",
+    });
+    const env = { SECRET_API: b64("api-value") };
+    const fromFile = await cli(["render", "flow.yaml", "--namespace", "company.team.etl"], { env, cwd: dir });
+    expect(fromFile.stdout).toBe("db: admin\ntoken: api-value\n");
+    const fromStdin = await cli(["render", "-", "-n", "company.team"], {
+      env,
+      cwd: dir,
+      stdin: "{{ secret('API') }}",
+    });
+    expect(fromStdin.stdout).toBe("api-value");
+  });
+
+  it("a malformed template exits 3 with line and column", async () => {
+    const r = await cli(["render", "-", "-n", "x"], { stdin: "ok\n{{ secret('A' }}" });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/line 2, column \d+/);
+  });
+
+  it("check prints key, namespace, backend and status per reference, never the value; exit code of the worst", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    const template =
+      "{{ secret('DB') }} {{ secret('NOPE') }} {{ secret('LEDGER', namespace='company.finance') }}";
+    const r = await cli(["check", "-", "-n", "company.team"], { cwd: dir, stdin: template });
+    expect(r.stdout).toBe(
+      "DB\tcompany.team\tteam\tfound\nNOPE\tcompany.team\tteam\tmissing\nLEDGER\tcompany.finance\tfinance\tdenied\n",
+    );
+    expect(r.stdout).not.toContain("team-db-pass");
+    expect(r.code).toBe(4);
+    const json = await cli(["check", "-", "-n", "company.team", "--json"], {
+      cwd: dir,
+      stdin: "{{ secret('DB') }}",
+    });
+    expect(JSON.parse(json.stdout).references[0]).toMatchObject({
+      key: "DB",
+      status: "found",
+      backend: "team",
+    });
+    expect(json.code).toBe(0);
+  });
+});
+
+describe("keyway put / delete", () => {
+  it("reads the value from stdin byte for byte; --trim-newline drops one newline", async () => {
+    const dir = await tempFiles({
+      "keyway.yaml": "backends: { m: { type: memory } }\nnamespaces: [{ match: '', backend: m }]\n",
+    });
+    // The memory backend lives in one process: put and get in one run via render of the same router is not possible,
+    // so this checks the write path's exit code and the read-only and argv rules.
+    expect((await cli(["put", "K", "-n", "a"], { cwd: dir, stdin: "value\n" })).code).toBe(0);
+    expect(
+      (
+        await cli(["put", "K", "-n", "a", "--trim-newline", "--tag", "team=x"], {
+          cwd: dir,
+          stdin: "value\n",
+        })
+      ).code,
+    ).toBe(0);
+    expect((await cli(["put", "K", "-n", "a", "--tag", "novalue"], { cwd: dir, stdin: "v" })).code).toBe(1);
+  });
+
+  it("writing to a read-only rule or backend exits 4", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    expect((await cli(["put", "X", "-n", "company.finance"], { cwd: dir, stdin: "v" })).code).toBe(4);
+    expect((await cli(["put", "X", "-n", "other"], { cwd: dir, stdin: "v" })).code).toBe(4);
+    expect((await cli(["delete", "LEDGER", "-n", "company.finance"], { cwd: dir })).code).toBe(4);
+  });
+
+  it("deleting a missing key exits 2", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    expect((await cli(["delete", "NOPE", "-n", "company.team"], { cwd: dir })).code).toBe(2);
+  });
+});
+
+describe("keyway redact / run", () => {
+  it("redact masks every SECRET_ variable (raw text of invalid ones too) and --key secrets", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    const env = { SECRET_API: b64("api-secret-value"), SECRET_PLAIN: "plaintext-by-mistake" };
+    const input = "a api-secret-value b plaintext-by-mistake c ledger-value d team-db-pass\n";
+    const r = await cli(["redact", "-n", "company.team", "--key", "DB"], { env, cwd: dir, stdin: input });
+    expect(r.stdout).toBe("a ****** b ****** c ledger-value d ******\n");
+  });
+
+  it("run puts secrets in the child's environment and redacts its output; exit code passes through", async () => {
+    const env = { SECRET_API: b64("api-secret-value"), PATH: process.env.PATH };
+    const r = await cli(
+      [
+        "run",
+        "-n",
+        "x",
+        "--env",
+        "TOKEN=API",
+        "--",
+        process.execPath,
+        "-e",
+        "console.log('got ' + process.env.TOKEN); console.error(process.env.TOKEN); process.exit(7)",
+      ],
+      { env },
+    );
+    expect(r.stdout).toBe("got ******\n");
+    expect(r.stderr).toBe("******\n");
+    expect(r.code).toBe(7);
+  });
+
+  it("run reports a signal as 128+n", async () => {
+    const r = await cli(
+      ["run", "-n", "x", "--", process.execPath, "-e", "process.kill(process.pid, 'SIGTERM')"],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(r.code).toBe(143);
+  });
+
+  it("run fails with Keyway's own exit code before starting when a secret is missing", async () => {
+    const r = await cli(["run", "-n", "x", "--env", "T=NOPE", "--", process.execPath, "-e", ""], {});
+    expect(r.code).toBe(2);
+  });
+});
+
+describe("the built bin", () => {
+  const bin = path.resolve(__dirname, "../bin/keyway.js");
+  it("is executable and imports the built code", () => {
+    expect(existsSync(bin)).toBe(true);
+    expect(readFileSync(bin, "utf8")).toMatch(/^#!\/usr\/bin\/env node/);
+  });
+});
