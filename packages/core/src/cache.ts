@@ -5,6 +5,7 @@
  */
 import { LRUCache } from "lru-cache";
 import type { GetManyResult, SecretBackend } from "./backend.js";
+import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
 import { deadlineSignal, withDeadline } from "./deadline.js";
 import {
   BackendUnavailableError,
@@ -19,6 +20,7 @@ import { formatRef, refId, type SecretRef, validateRef } from "./ref.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
+import { type CacheEvent, channels, publish } from "./telemetry.js";
 import { SecretValue } from "./value.js";
 
 /** Cache settings (durations in milliseconds). */
@@ -52,6 +54,8 @@ export interface ResolverOptions {
   retry?: RetryOptions | undefined;
   /** Where resolved values are registered; a fresh one by default. */
   redactor?: Redactor | undefined;
+  /** Marks the backend down for a cool-down after repeated unavailable answers. */
+  breaker?: BreakerOptions | undefined;
 }
 
 type Entry =
@@ -95,6 +99,7 @@ class CachingResolver implements SecretResolver {
   readonly #retry: RetryOptions | undefined;
   readonly #cache: LRUCache<string, Entry, FetchContext>;
   readonly #batcher: Batcher | undefined;
+  readonly #breaker: CircuitBreaker;
   readonly #stats = { hits: 0, negativeHits: 0, misses: 0, staleServed: 0, refreshes: 0, backendCalls: 0 };
   readonly #errors: Partial<Record<SecretsErrorCode, number>> = {};
 
@@ -115,13 +120,12 @@ class CachingResolver implements SecretResolver {
       fetchMethod: (_id, stale, { signal, options: entryOptions, context }) =>
         this.#load(context, stale, signal, entryOptions),
     });
-    const backend = this.#backend;
-    if (backend.getMany) {
-      this.#batcher = new Batcher((refs, signal) => {
-        this.#stats.backendCalls++;
-        return backend.getMany?.(refs, { signal }) ?? Promise.resolve(new Map());
-      });
-    }
+    this.#breaker = new CircuitBreaker(this.#backend.name, options.breaker, this.#clock);
+    const getMany = this.#backend.getMany?.bind(this.#backend);
+    if (getMany)
+      this.#batcher = new Batcher((refs, signal) =>
+        this.#call("getMany", refs, () => getMany(refs, { signal })),
+      );
   }
 
   async resolve(input: SecretRef, options: ResolveOptions = {}): Promise<SecretValue> {
@@ -174,6 +178,7 @@ class CachingResolver implements SecretResolver {
       if (entry) return this.#fromEntry(entry, ref, id);
     }
     this.#stats.misses++;
+    this.#publishCache(ref, "miss");
     const pending = this.#cache.fetch(id, { context: { id, ref, version: options.version } });
     const entry = await withDeadline(
       pending,
@@ -194,12 +199,24 @@ class CachingResolver implements SecretResolver {
   #fromEntry(entry: Entry, ref: SecretRef, id: string): SecretValue {
     if (entry.kind === "missing") {
       this.#stats.negativeHits++;
+      this.#publishCache(ref, "negative-hit");
       throw new SecretNotFoundError(ref.key, { backend: this.#backend.name });
     }
     this.#stats.hits++;
     if (entry.value.stale) this.#stats.staleServed++;
     else this.#maybeRefreshAhead(entry, ref, id);
+    this.#publishCache(ref, entry.value.stale ? "stale" : "hit");
     return entry.value;
+  }
+
+  #publishCache(ref: SecretRef, decision: CacheEvent["decision"]): void {
+    publish(channels.cache, () => ({
+      backend: this.#backend.name,
+      tenant: ref.tenant,
+      namespace: ref.namespace,
+      key: ref.key,
+      decision,
+    }));
   }
 
   /** A hit near expiry starts one background refresh; callers keep getting the current value. */
@@ -209,6 +226,7 @@ class CachingResolver implements SecretResolver {
     if (this.#refreshing.has(id)) return;
     this.#refreshing.add(id);
     this.#stats.refreshes++;
+    this.#publishCache(ref, "refresh");
     // With allowStale the promise settles at once with the current value; #load clears the mark.
     // A failed refresh is seen by the next caller after expiry, not here.
     this.#cache
@@ -268,8 +286,35 @@ class CachingResolver implements SecretResolver {
 
   async #read(ref: SecretRef, version: string | undefined, signal: AbortSignal): Promise<SecretValue> {
     if (this.#batcher && version === undefined) return this.#batcher.load(ref, signal);
-    this.#stats.backendCalls++;
-    return this.#backend.get(ref, { signal, version });
+    return this.#call("get", [ref], () => this.#backend.get(ref, { signal, version }));
+  }
+
+  /** One backend request: through the breaker, counted, and published with its outcome. */
+  async #call<T>(
+    operation: "get" | "getMany",
+    refs: readonly SecretRef[],
+    request: () => Promise<T>,
+  ): Promise<T> {
+    const started = this.#clock.now();
+    const done = (outcome: "ok" | SecretsErrorCode) =>
+      publish(channels.backend, () => ({
+        backend: this.#backend.name,
+        operation,
+        refs: refs.map(({ tenant, namespace, key }) => ({ tenant, namespace, key })),
+        outcome,
+        durationMs: this.#clock.now() - started,
+      }));
+    try {
+      const result = await this.#breaker.run(() => {
+        this.#stats.backendCalls++;
+        return request();
+      });
+      done("ok");
+      return result;
+    } catch (error) {
+      done(isSecretsError(error) ? error.code : "UNAVAILABLE");
+      throw error;
+    }
   }
 
   /** Stale-if-error: only for unavailable, only within the bound after the value's TTL. */

@@ -3,8 +3,11 @@
  * leak, references, masked values and the redactor. No cloud SDK, `zod` or `yaml` is loaded from
  * here: the config loader is the separate entry `@keyway/core/config`.
  */
+
+export * from "./audit.js";
 export * from "./backend.js";
 export * from "./backend-definition.js";
+export * from "./breaker.js";
 export * from "./cache.js";
 export * from "./deadline.js";
 export * from "./errors.js";
@@ -16,5 +19,6 @@ export * from "./resolver.js";
 export * from "./retry.js";
 export * from "./router.js";
 export * from "./subkey.js";
+export * from "./telemetry.js";
 export * from "./template.js";
 export * from "./value.js";

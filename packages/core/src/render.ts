@@ -27,6 +27,8 @@ export interface RenderOptions {
    */
   mode?: "final" | "pebble" | "jinja" | undefined;
   signal?: AbortSignal | undefined;
+  /** Carried into audit events. */
+  executionId?: string | undefined;
 }
 
 /** A `secret()` call as `references()` reports it. */
@@ -45,7 +47,7 @@ export interface TemplateReference {
 }
 
 export interface RenderDependencies {
-  resolve(ref: SecretRef, caller: string, signal?: AbortSignal): Promise<SecretValue>;
+  resolve(ref: SecretRef, caller: string, signal?: AbortSignal, executionId?: string): Promise<SecretValue>;
   redactor: Redactor;
   envs: Readonly<Record<string, string>>;
 }
@@ -148,7 +150,7 @@ async function resolveAll(
         namespace: call.namespace ?? options.namespace,
         key: call.key,
       });
-      return [id, await deps.resolve(ref, options.namespace, options.signal)];
+      return [id, await deps.resolve(ref, options.namespace, options.signal, options.executionId)];
     } catch (error) {
       if (isSecretsError(error)) return [id, error];
       throw error;

@@ -14,6 +14,8 @@ export interface ResolveOptions {
    * `secret('K', namespace='x')`). The router checks the caller may read there.
    */
   caller?: string | undefined;
+  /** The caller's execution id, carried into audit events and telemetry. */
+  executionId?: string | undefined;
   /** Aborts this caller's wait (other callers sharing the request are unaffected). */
   signal?: AbortSignal | undefined;
 }
@@ -36,6 +38,8 @@ export interface ResolverStats {
   errors: Partial<Record<SecretsErrorCode, number>>;
   /** Entries in the cache now. */
   size: number;
+  /** Audit events the sink failed to take (counted, never silently dropped). */
+  auditFailures?: number;
 }
 
 /** Resolves secret references; the single-backend resolver and the router both implement it. */

@@ -4,6 +4,7 @@
  * replicas. It is a `SecretResolver`, plus templates, listing and writes.
  */
 import type { PutMetadata, SecretBackend, SecretListing } from "./backend.js";
+import type { BreakerOptions } from "./breaker.js";
 import { type CacheOptions, createResolver } from "./cache.js";
 import {
   AccessDeniedError,
@@ -29,6 +30,7 @@ import { type RenderOptions, renderTemplate, type TemplateReference, templateRef
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import type { RetryOptions } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
+import { channels, type Outcome, publish } from "./telemetry.js";
 import { SecretValue } from "./value.js";
 
 /** One `namespaces:` entry of `keyway.yaml`. */
@@ -60,7 +62,29 @@ export interface RouterOptions {
   redactor?: Redactor | undefined;
   /** Values for `{{ envs.name }}` (lower-case names). @default {} */
   envs?: Readonly<Record<string, string>> | undefined;
+  /** Per-backend circuit breaker settings. */
+  breaker?: BreakerOptions | undefined;
+  /** Receives one event per access, never a value. A failing sink never breaks a resolve. */
+  audit?: AuditSink | undefined;
 }
+
+/** One access, for the audit trail. Never holds a value. */
+export interface AuditEvent {
+  /** ISO 8601 time of the access. */
+  readonly time: string;
+  readonly tenant: string | undefined;
+  readonly namespace: string;
+  readonly key: string;
+  /** The backend that answered or failed, if one was asked. */
+  readonly backend: string | undefined;
+  /** The namespace the value came from, when found (inheritance). */
+  readonly foundIn: string | undefined;
+  readonly executionId: string | undefined;
+  readonly outcome: Outcome;
+}
+
+/** Takes audit events; may be async. Its failures are counted in `stats().auditFailures`. */
+export type AuditSink = (event: AuditEvent) => void | Promise<void>;
 
 /** Where a ref would be (or was) served from; what `keyway check` prints. Never the value. */
 export interface Explanation {
@@ -118,11 +142,14 @@ class NamespaceRouter implements Router {
   readonly #rules: readonly RouteRule[];
   readonly #ruleMemo = new Map<string, RouteRule | null>();
   readonly #envs: Readonly<Record<string, string>>;
+  readonly #audit: AuditSink | undefined;
+  #auditFailures = 0;
 
   constructor(options: RouterOptions) {
     this.redactor = options.redactor ?? createRedactor();
     this.#backends = options.backends;
     this.#envs = options.envs ?? {};
+    this.#audit = options.audit;
     this.#rules = validateRules(options.rules, options.backends);
     for (const [name, backend] of Object.entries(options.backends)) {
       this.#resolvers.set(
@@ -139,15 +166,72 @@ class NamespaceRouter implements Router {
   }
 
   async resolve(input: SecretRef, options: ResolveOptions = {}): Promise<SecretValue> {
+    const started = performance.now();
+    let found: Found | undefined;
     try {
       const ref = validateRef(input);
-      const found = await this.#climb(ref, options);
-      if (options.subkey === undefined) return found.value;
-      const leaf = extractSubkey(found.value.reveal(), ref.key, options.subkey);
-      this.redactor.register(leaf, { key: `${ref.key}.${options.subkey}` });
-      return SecretValue.fromText(leaf, found.value.metadata);
-    } catch (error) {
-      throw this.#failed(error);
+      found = await this.#climb(ref, options);
+      let value = found.value;
+      if (options.subkey !== undefined) {
+        const leaf = extractSubkey(value.reveal(), ref.key, options.subkey);
+        this.redactor.register(leaf, { key: `${ref.key}.${options.subkey}` });
+        value = SecretValue.fromText(leaf, value.metadata);
+      }
+      this.#record(input, options, started, found, "ok");
+      return value;
+    } catch (raw) {
+      const error = this.#failed(raw);
+      this.#record(input, options, started, found, error.code, error.backend);
+      throw error;
+    }
+  }
+
+  /** Telemetry and audit for one access; neither can break the resolve. */
+  #record(
+    ref: SecretRef,
+    options: ResolveOptions,
+    started: number,
+    found: Found | undefined,
+    outcome: Outcome,
+    failedBackend?: string,
+  ): void {
+    const backend = found?.backend ?? failedBackend;
+    publish(channels.resolve, () => ({
+      tenant: ref.tenant,
+      namespace: ref.namespace,
+      key: ref.key,
+      backend,
+      foundIn: found?.namespace,
+      outcome,
+      stale: found?.value.stale ?? false,
+      durationMs: performance.now() - started,
+      executionId: options.executionId,
+    }));
+    if (!this.#audit) return;
+    const event: AuditEvent = {
+      time: new Date().toISOString(),
+      tenant: ref.tenant,
+      namespace: ref.namespace,
+      key: ref.key,
+      backend,
+      foundIn: found?.namespace,
+      executionId: options.executionId,
+      outcome,
+    };
+    try {
+      const pending = this.#audit(event);
+      if (pending) pending.catch(() => this.#auditFailed());
+    } catch {
+      this.#auditFailed();
+    }
+  }
+
+  #auditFailed(): void {
+    if (this.#auditFailures++ === 0) {
+      process.emitWarning(
+        "Keyway: the audit sink failed; failures are counted in stats().auditFailures.",
+        "KeywayWarning",
+      );
     }
   }
 
@@ -190,7 +274,7 @@ class NamespaceRouter implements Router {
 
   render(text: string, options: RenderOptions): Promise<string> {
     return renderTemplate(text, options, {
-      resolve: (ref, caller, signal) => this.resolve(ref, { caller, signal }),
+      resolve: (ref, caller, signal, executionId) => this.resolve(ref, { caller, signal, executionId }),
       redactor: this.redactor,
       envs: this.#envs,
     });
@@ -214,6 +298,7 @@ class NamespaceRouter implements Router {
       backendCalls: 0,
       errors: {},
       size: 0,
+      auditFailures: this.#auditFailures,
     };
     for (const resolver of this.#resolvers.values()) {
       const s = resolver.stats();

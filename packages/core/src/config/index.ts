@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { isScalar, LineCounter, type Node, parseDocument, visit, type Document as YamlDocument } from "yaml";
+import { createJsonLinesAuditSink } from "../audit.js";
 import type { SecretBackend } from "../backend.js";
 import type { BackendDefinition, OptionsIssue } from "../backend-definition.js";
 import { ConfigurationError } from "../errors.js";
@@ -176,6 +177,8 @@ export async function createRouterFromConfig(
         baseDelayMs: config.retry.baseDelay,
         maxDelayMs: config.retry.maxDelay,
       },
+      breaker: config.breaker && { threshold: config.breaker.threshold, cooldownMs: config.breaker.cooldown },
+      audit: config.audit ? createJsonLinesAuditSink(config.audit.file) : undefined,
       redactor: options.redactor,
       envs: options.envs,
     });

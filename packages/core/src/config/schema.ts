@@ -41,6 +41,13 @@ export const configSchema = z.strictObject({
       maxDelay: duration.optional(),
     })
     .optional(),
+  breaker: z
+    .strictObject({
+      threshold: z.number().int().min(0).optional(),
+      cooldown: duration.optional(),
+    })
+    .optional(),
+  audit: z.strictObject({ file: z.string().min(1) }).optional(),
   backends: z.record(
     name,
     z.looseObject({
