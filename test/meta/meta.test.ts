@@ -1,0 +1,44 @@
+/** Project-wide checks: every backend runs the contract, and importing core stays light. */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(__dirname, "../..");
+const packages = path.join(root, "packages");
+
+describe("project rules", () => {
+  const backends = readdirSync(packages).filter((name) => name.startsWith("backend-"));
+
+  it.each(backends)("%s runs the shared contract suite", (name) => {
+    const dir = path.join(packages, name, "test");
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".test.ts")) : [];
+    const callers = files.filter((f) =>
+      readFileSync(path.join(dir, f), "utf8").includes("defineBackendContract("),
+    );
+    expect(callers, `packages/${name}/test has no test calling defineBackendContract`).not.toHaveLength(0);
+  });
+
+  it("importing @keyway/core and the env backend loads no cloud SDK, zod or yaml", () => {
+    const built = path.join(packages, "core/dist/index.js");
+    expect(existsSync(built), "run `npm run build` first (npm test does)").toBe(true);
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "./test/meta/register.mjs",
+        "--input-type=module",
+        "-e",
+        "await import('@keyway/core'); await import('@keyway/backend-env');",
+      ],
+      { cwd: root, encoding: "utf8" },
+    );
+    expect(run.status).toBe(0);
+    const loaded = run.stderr.split("\n").filter((l) => l.startsWith("[resolved]"));
+    expect(loaded.some((l) => l.includes("lru-cache"))).toBe(true); // the hook works
+    const heavy = loaded.filter((l) =>
+      /node_modules\/(zod|yaml|@aws-sdk|@azure|@google-cloud|google-gax|node-vault)\//.test(l),
+    );
+    expect(heavy).toEqual([]);
+  });
+});
