@@ -1,6 +1,7 @@
 /** The `keyway` command line: one commander program, commands registered from `commands/`. */
 import { Command, CommanderError } from "commander";
 import { registerEncodeEnvCommand } from "./commands/encode-env.js";
+import { registerMoveCommands } from "./commands/move.js";
 import { registerReadCommands } from "./commands/read.js";
 import { registerRedactCommands } from "./commands/redact.js";
 import { registerTemplateCommands } from "./commands/template.js";
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIO): Command {
   registerWriteCommands(program, io);
   registerEncodeEnvCommand(program, io);
   registerRedactCommands(program, io);
+  registerMoveCommands(program, io);
   return program;
 }
 

@@ -1,0 +1,152 @@
+/**
+ * `keyway copy` and `keyway import`: move secrets into a writable namespace. Each key is planned
+ * as create / skip / overwrite; `--dry-run` prints the plan only. Values pass through memory only.
+ * A failure in the middle leaves every finished key in place, and a re-run skips them.
+ */
+import type { PutMetadata, Router, SecretsError, SecretValue } from "@keyway/core";
+import { assertNamespace, isSecretsError } from "@keyway/core";
+import type { Command } from "commander";
+import { withRouter } from "../context.js";
+import { parseDotenv } from "../dotenv.js";
+import { CliError, type CliIO, EXIT, exitCodeOf, write } from "../io.js";
+import { createProgress } from "../progress.js";
+import { readInput } from "./template.js";
+
+interface Item {
+  readonly key: string;
+  readonly metadata: PutMetadata;
+  read(): Promise<string | Uint8Array>;
+}
+
+interface MoveOptions {
+  namespace: string;
+  tenant?: string;
+  dryRun?: boolean;
+  overwrite?: boolean;
+}
+
+type Action = "create" | "skip" | "overwrite";
+
+/** Whether `key` is stored in exactly `namespace` (an inherited value does not count). */
+async function existsAt(router: Router, key: string, namespace: string, tenant?: string): Promise<boolean> {
+  const where = await router.explain({ key, namespace, tenant });
+  if (where.status === "found") return where.namespace === namespace;
+  if (where.status === "missing") return false;
+  throw (
+    where.error ?? new CliError(`Cannot tell whether '${key}' exists in '${namespace}'.`, EXIT.unavailable)
+  );
+}
+
+async function move(router: Router, items: readonly Item[], options: MoveOptions, io: CliIO): Promise<void> {
+  const plan: Array<{ item: Item; action: Action }> = [];
+  for (const item of items) {
+    const exists = await existsAt(router, item.key, options.namespace, options.tenant);
+    plan.push({ item, action: !exists ? "create" : options.overwrite ? "overwrite" : "skip" });
+  }
+  if (options.dryRun) {
+    await write(io.stdout, plan.map((p) => `${p.action}\t${p.item.key}\n`).join(""));
+    return summarize(io, plan, [], true);
+  }
+  const failures: Array<{ key: string; error: SecretsError }> = [];
+  const progress = createProgress(io.stderr, plan.length, "copying");
+  for (const { item, action } of plan) {
+    progress.step(item.key);
+    if (action === "skip") continue;
+    try {
+      await router.put(
+        { key: item.key, namespace: options.namespace, tenant: options.tenant },
+        await item.read(),
+        item.metadata,
+      );
+    } catch (error) {
+      if (!isSecretsError(error)) throw error;
+      failures.push({ key: item.key, error });
+    }
+  }
+  progress.done();
+  return summarize(io, plan, failures, false);
+}
+
+async function summarize(
+  io: CliIO,
+  plan: ReadonlyArray<{ item: Item; action: Action }>,
+  failures: ReadonlyArray<{ key: string; error: SecretsError }>,
+  dryRun: boolean,
+): Promise<void> {
+  const failed = new Set(failures.map((f) => f.key));
+  const succeeded = (action: Action) =>
+    plan.filter((p) => p.action === action && !failed.has(p.item.key)).length;
+  const would = dryRun ? "would be " : "";
+  const lines = [
+    `${would}created ${succeeded("create")}, ${would}overwritten ${succeeded("overwrite")}, skipped ${succeeded("skip")} existing${failed.size ? `, failed ${failed.size}` : ""}.`,
+    ...failures.map((f) => `failed ${f.key}: ${f.error.message}`),
+  ];
+  await write(io.stderr, `${lines.join("\n")}\n`);
+  if (failures.length) throw new CliError("", exitCodeOf(failures.map((f) => f.error)));
+}
+
+function plaintextOf(value: SecretValue): string | Uint8Array {
+  return value.isBinary ? value.revealBytes() : value.reveal();
+}
+
+export function registerMoveCommands(program: Command, io: CliIO): void {
+  program
+    .command("copy")
+    .description("copy every key the source namespace's rule can list into the destination namespace's rule")
+    .requiredOption("--from-namespace <ns>", "the source namespace (its own keys, not inherited ones)")
+    .requiredOption("--to-namespace <ns>", "the destination namespace (a writable rule)")
+    .option("-t, --tenant <tenant>", "the tenant of both")
+    .option("--dry-run", "print the plan (create / skip / overwrite per key), write nothing")
+    .option("--overwrite", "replace keys that already exist in the destination")
+    .action(
+      async (options: {
+        fromNamespace: string;
+        toNamespace: string;
+        tenant?: string;
+        dryRun?: boolean;
+        overwrite?: boolean;
+      }) => {
+        assertNamespace(options.fromNamespace);
+        assertNamespace(options.toNamespace);
+        await withRouter(io, program.opts(), async (router) => {
+          const listed = await router.list(options.fromNamespace, { tenant: options.tenant });
+          const items: Item[] = listed.map((l) => ({
+            key: l.key,
+            metadata: { description: l.metadata.description, tags: l.metadata.tags },
+            read: async () =>
+              plaintextOf(
+                await router.resolve({
+                  key: l.key,
+                  namespace: options.fromNamespace,
+                  tenant: options.tenant,
+                }),
+              ),
+          }));
+          await move(router, items, { ...options, namespace: options.toNamespace }, io);
+        });
+      },
+    );
+
+  program
+    .command("import")
+    .description("read a .env file (the encode-env dialect) into a writable namespace")
+    .argument("<file>", "the .env file, or - for stdin")
+    .requiredOption("-n, --namespace <ns>", "the destination namespace")
+    .option("-t, --tenant <tenant>", "the tenant")
+    .option("--dry-run", "print the plan, write nothing")
+    .option("--overwrite", "replace keys that already exist")
+    .action(async (file: string, options: MoveOptions) => {
+      assertNamespace(options.namespace);
+      const { entries, problems } = parseDotenv(await readInput(io, file));
+      if (problems.length)
+        throw new CliError(problems.map((p) => `line ${p.line}: ${p.message}`).join("\n"), EXIT.invalid);
+      await withRouter(io, program.opts(), (router) =>
+        move(
+          router,
+          entries.map((e) => ({ key: e.key, metadata: {}, read: async () => e.value })),
+          options,
+          io,
+        ),
+      );
+    });
+}
