@@ -1,0 +1,127 @@
+/**
+ * The Secret Manager client: imported and created on first use (importing this package loads no
+ * Google SDK), with gax retries off on every call (Keyway's resolver owns retries) and a
+ * per-call timeout.
+ */
+import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
+import type { CallOptions } from "google-gax";
+
+/** The part of `SecretManagerServiceClient` this backend calls; inject your own configured client. */
+export type GcpSecretManagerClient = Pick<
+  SecretManagerServiceClient,
+  | "accessSecretVersion"
+  | "getSecret"
+  | "createSecret"
+  | "updateSecret"
+  | "addSecretVersion"
+  | "listSecrets"
+  | "deleteSecret"
+  | "close"
+>;
+
+/** A service-account key, as in its JSON file (`"type": "service_account"`). */
+export interface GcpServiceAccountKey {
+  readonly type: "service_account";
+  readonly client_email: string;
+  readonly private_key: string;
+  readonly project_id?: string | undefined;
+  readonly private_key_id?: string | undefined;
+  readonly [field: string]: unknown;
+}
+
+/** How the backend authenticates to Google. */
+export type GcpCredentials =
+  /** Application Default Credentials: `GOOGLE_APPLICATION_CREDENTIALS`, gcloud, or the metadata server. */
+  | { readonly type: "adc" }
+  /** A service-account key given as its parsed JSON. */
+  | GcpServiceAccountKey
+  /** A key file on disk (service account or external account JSON). */
+  | { readonly type: "key_file"; readonly keyFilename: string };
+
+export interface ClientConfig {
+  readonly project: string;
+  readonly credentials: GcpCredentials;
+  /** `host:port` of an emulator: plaintext gRPC, and no Google credentials at all. */
+  readonly emulator?: { readonly host: string; readonly port: number } | undefined;
+}
+
+/** Imports the SDK and creates a client. Insecure channel credentials only ever for the emulator. */
+export async function createSecretManagerClient(config: ClientConfig): Promise<GcpSecretManagerClient> {
+  const { SecretManagerServiceClient } = await import("@google-cloud/secret-manager");
+  const projectId = config.project;
+  if (config.emulator) {
+    const { grpc } = await import("google-gax");
+    return new SecretManagerServiceClient({
+      projectId,
+      apiEndpoint: config.emulator.host,
+      port: config.emulator.port,
+      sslCreds: grpc.credentials.createInsecure(),
+      // Without a universe domain gax asks the credentials for one, which probes ADC and the
+      // GCE metadata server (slow, and pointless: the emulator takes no credentials).
+      clientOptions: { universeDomain: "googleapis.com" },
+    });
+  }
+  const credentials = config.credentials;
+  switch (credentials.type) {
+    case "adc":
+      return new SecretManagerServiceClient({ projectId });
+    case "key_file":
+      return new SecretManagerServiceClient({ projectId, keyFilename: credentials.keyFilename });
+    case "service_account":
+      return new SecretManagerServiceClient({
+        projectId,
+        credentials: { client_email: credentials.client_email, private_key: credentials.private_key },
+      });
+  }
+}
+
+/**
+ * gax options for one call: `retry: null` turns gax's retries off (do not also pass
+ * `maxRetries`: gax then dereferences the null retry settings), `timeout` bounds the call.
+ */
+export function callOptions(timeoutMs: number, extra: CallOptions = {}): CallOptions {
+  return { ...extra, retry: null, timeout: timeoutMs };
+}
+
+/** Thrown when the caller's signal aborts a call; the error mapping turns it into "unavailable". */
+export class CallAbortedError extends Error {
+  override readonly name = "CallAbortedError";
+}
+
+/**
+ * Runs one SDK call, settling as soon as `signal` aborts. The client's public methods do not
+ * expose gax's `cancel()`, so the RPC itself ends at its per-call timeout.
+ */
+export function withSignal<T>(run: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal?.aborted) return Promise.reject(new CallAbortedError("aborted before the call"));
+  if (!signal) return run();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CallAbortedError("aborted by the caller"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    run()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+let table: Uint32Array | undefined;
+
+/** CRC32C (Castagnoli) of `bytes`: the checksum Secret Manager stores with each version. */
+export function crc32c(bytes: Uint8Array): number {
+  table ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = (table[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Parses `host:port` (or `[v6]:port`) of an emulator, or returns undefined. */
+export function parseEndpoint(endpoint: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(endpoint);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: match[1].replace(/^\[|\]$/g, ""), port };
+}
