@@ -1,0 +1,193 @@
+/**
+ * The KV operations behind the backend: which API paths each one calls, in which order, and how
+ * the answers become values and listings. Errors are mapped by `call` (index.ts).
+ */
+import {
+  BackendUnavailableError,
+  type PutMetadata,
+  SecretDisabledError,
+  type SecretListing,
+  type SecretMetadata,
+  type SecretRef,
+  type SecretValue,
+} from "@keyway/core";
+import type { VaultClient } from "./client.js";
+import { isPlain404 } from "./errors.js";
+import {
+  dataPath,
+  decodeValue,
+  decodeWhole,
+  encodeCustomMetadata,
+  encodeData,
+  listPath,
+  metadataFromCustom,
+  metadataFromV1,
+  metadataPath,
+  withV1Metadata,
+} from "./kv.js";
+import { mapLimit } from "./limit.js";
+import { folderPath, keyFromListEntry, secretPath } from "./names.js";
+import type { ResolvedOptions } from "./options.js";
+
+type RequestOptions = { signal?: AbortSignal | undefined };
+export type Call = <T>(
+  ctx: {
+    operation: "read" | "write" | "list" | "delete";
+    path: string;
+    key?: string | undefined;
+    sensitive?: string[] | undefined;
+  },
+  signal: AbortSignal | undefined,
+  fn: (client: VaultClient, requestOptions: RequestOptions) => Promise<T>,
+) => Promise<T>;
+
+type Body = { data?: Record<string, unknown> | null } | undefined;
+
+const undefinedOn404 = (error: unknown): undefined => {
+  if (isPlain404(error)) return undefined;
+  throw error;
+};
+
+export function createStore(o: ResolvedOptions, call: Call) {
+  const { mount, kvVersion: kv, layout, name } = o;
+  const readOnly = o.readOnly;
+
+  /** The value and metadata of a data read. */
+  const decode = (body: Body, ref: SecretRef): SecretValue => {
+    if (kv === 1) {
+      const data = body?.data ?? {};
+      if (readOnly) return decodeWhole(data, ref.key, {}, name);
+      return decodeValue(data, ref.key, metadataFromV1(data), name);
+    }
+    // A 200 without the KV v2 envelope (e.g. a proxy's page) is no answer, not a deleted secret.
+    if (!body?.data || typeof body.data.metadata !== "object") {
+      throw new BackendUnavailableError(`Vault answered the read of '${ref.key}' without KV v2 data.`, {
+        backend: name,
+      });
+    }
+    const meta = (body.data.metadata ?? {}) as Record<string, unknown>;
+    const metadata: SecretMetadata = {
+      ...metadataFromCustom(meta.custom_metadata),
+      ...versionInfo(meta.version, meta.created_time),
+    };
+    const data = body.data.data;
+    if (data === null || data === undefined) {
+      throw new SecretDisabledError(
+        `Secret '${ref.key}' exists in Vault but its current version is deleted.`,
+        { backend: name },
+      );
+    }
+    return readOnly ? decodeWhole(data, ref.key, metadata, name) : decodeValue(data, ref.key, metadata, name);
+  };
+
+  /** Description and tags of one listed key; undefined when it vanished since the LIST. */
+  const metadataOf = async (
+    path: string,
+    signal: AbortSignal | undefined,
+  ): Promise<SecretMetadata | undefined> => {
+    if (kv === 1 && readOnly) return {};
+    const api = kv === 2 ? metadataPath(mount, path) : dataPath(mount, 1, path);
+    const body = await call<Body>({ operation: "list", path: api }, signal, (c, ro) =>
+      c.read(api, ro).catch(undefinedOn404),
+    );
+    if (!body) return undefined;
+    const data = body.data ?? {};
+    if (kv === 1) return metadataFromV1(data);
+    return {
+      ...metadataFromCustom(data.custom_metadata),
+      ...versionInfo(data.current_version, data.updated_time),
+    };
+  };
+
+  return {
+    async read(
+      ref: SecretRef,
+      version: number | undefined,
+      signal: AbortSignal | undefined,
+    ): Promise<SecretValue> {
+      const api = dataPath(mount, kv, secretPath(layout, ref));
+      const query = version === undefined ? "" : `?version=${version}`;
+      const body = await call<Body>({ operation: "read", path: api, key: ref.key }, signal, (c, ro) =>
+        c.read(api + query, ro),
+      );
+      return decode(body, ref);
+    },
+
+    async list(
+      namespace: string,
+      tenant: string | undefined,
+      signal: AbortSignal | undefined,
+    ): Promise<SecretListing[]> {
+      const folder = folderPath(layout, namespace, tenant);
+      const api = listPath(mount, kv, folder);
+      const body = await call<Body>({ operation: "list", path: api }, signal, (c, ro) =>
+        c.list(api, ro).catch(undefinedOn404),
+      );
+      const entries = Array.isArray(body?.data?.keys) ? (body.data.keys as unknown[]) : [];
+      const keys = [
+        ...new Set(entries.map(keyFromListEntry).filter((k): k is string => k !== undefined)),
+      ].sort();
+      // One metadata read per key (bounded): LIST returns names only.
+      const metadata = await mapLimit(keys, o.concurrency, (key) =>
+        metadataOf(folder === "" ? key : `${folder}/${key}`, signal),
+      );
+      return keys.flatMap((key, i) => (metadata[i] ? [{ key, metadata: metadata[i] }] : []));
+    },
+
+    async write(
+      ref: SecretRef,
+      value: string | Uint8Array,
+      metadata: PutMetadata | undefined,
+      cas: number | undefined,
+      signal: AbortSignal | undefined,
+    ): Promise<void> {
+      const path = secretPath(layout, ref);
+      const api = dataPath(mount, kv, path);
+      const data = encodeData(value);
+      const sensitive = Object.values(data) as string[];
+      const ctx = { operation: "write" as const, path: api, key: ref.key, sensitive };
+      if (kv === 1) {
+        // KV v1 replaces the whole object: carry the stored description and tags over.
+        const kept =
+          metadata ??
+          metadataFromV1(
+            (
+              await call<Body>({ ...ctx, operation: "read" }, signal, (c, ro) =>
+                c.read(api, ro).catch(undefinedOn404),
+              )
+            )?.data ?? {},
+          );
+        await call(ctx, signal, (c, ro) => c.write(api, withV1Metadata(data, kept), ro));
+        return;
+      }
+      const custom = metadata ? encodeCustomMetadata(ref.key, metadata, name) : undefined;
+      await call(ctx, signal, (c, ro) =>
+        c.write(api, cas === undefined ? { data } : { data, options: { cas } }, ro),
+      );
+      if (custom) {
+        const metaApi = metadataPath(mount, path);
+        await call({ ...ctx, path: metaApi }, signal, (c, ro) =>
+          c.write(metaApi, { custom_metadata: custom }, ro),
+        );
+      }
+    },
+
+    /** Vault answers 204 to deleting a missing path, so existence is checked first. */
+    async remove(ref: SecretRef, signal: AbortSignal | undefined): Promise<void> {
+      const path = secretPath(layout, ref);
+      const api = kv === 2 ? metadataPath(mount, path) : dataPath(mount, 1, path);
+      await call({ operation: "delete", path: api, key: ref.key }, signal, (c, ro) => c.read(api, ro));
+      await call({ operation: "delete", path: api, key: ref.key }, signal, (c, ro) => c.delete(api, ro));
+    },
+  };
+}
+
+function versionInfo(version: unknown, time: unknown): SecretMetadata {
+  const out: { version?: string; updatedAt?: Date } = {};
+  if (typeof version === "number" && version > 0) out.version = String(version);
+  if (typeof time === "string" && time !== "") {
+    const date = new Date(time);
+    if (!Number.isNaN(date.getTime())) out.updatedAt = date;
+  }
+  return out;
+}
