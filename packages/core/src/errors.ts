@@ -230,5 +230,16 @@ export function sanitizeCause(error: unknown, secrets: readonly string[] = []): 
     (record.response as { statusCode?: unknown })?.statusCode,
   ].find((s): s is number => typeof s === "number");
   const code = [record.code, record.Code].find((c): c is string => typeof c === "string");
-  return new SanitizedCause(error.name, scrubMessage(error.message, secrets), code, status);
+  return new SanitizedCause(
+    identifier(error.name, secrets) ?? "Error",
+    scrubMessage(error.message, secrets),
+    identifier(code, secrets),
+    status,
+  );
+}
+
+/** Keeps a name or code only if it looks like one (SDKs have put credentials there too). */
+function identifier(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined || !/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(text)) return undefined;
+  return secrets.some((s) => s.length > 0 && text.includes(s)) ? undefined : text;
 }
