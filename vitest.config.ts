@@ -8,6 +8,7 @@ const src = (pkg: string, entry = "index.ts") => here(`./packages/${pkg}/src/${e
 // Tests run against the TypeScript sources, so `npm test` needs no build between edits.
 const alias = [
   { find: /^@keyway\/core\/config$/, replacement: src("core", "config/index.ts") },
+  { find: /^@keyway\/core\/otel$/, replacement: src("core", "otel.ts") },
   { find: /^@keyway\/core$/, replacement: src("core") },
   { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },
@@ -45,13 +46,23 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/*.server.test.ts", "test/reliability/**", "**/node_modules/**"],
+          exclude: ["**/*.server.test.ts", "test/reliability/**", "test/operations/**", "**/node_modules/**"],
         },
       },
       backendProject("aws"),
       backendProject("vault"),
       ...(lowkeyAvailable ? [backendProject("azure")] : []),
       backendProject("gcp"),
+      {
+        resolve: { alias },
+        test: {
+          name: "operations",
+          include: ["test/operations/**/*.test.ts"],
+          globalSetup: ["test/operations/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
       {
         resolve: { alias },
         test: {
