@@ -7,11 +7,12 @@ import {
   BackendUnavailableError,
   ConfigurationError,
   InvalidSecretValueError,
+  isNetworkErrorCode,
   isSecretsError,
-  SanitizedCause,
   SecretDisabledError,
   SecretNotFoundError,
   type SecretsError,
+  safeIdentifier,
   sanitizeCause,
 } from "@keyway/core";
 
@@ -65,20 +66,7 @@ const SERVER = new Set([
 ]);
 /** Timeouts (our requestTimeoutMs), aborts (the caller's signal) and socket failures. */
 const NETWORK_NAMES = new Set(["TimeoutError", "AbortError", "RequestTimeout", "RequestTimeoutException"]);
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_SOCKET",
-]);
+
 /** The KMS key behind a secret refused to encrypt or decrypt. */
 const KMS = new Set(["DecryptionFailure", "EncryptionFailure"]);
 
@@ -99,28 +87,6 @@ function errorName(error: unknown): string {
   return typeof name === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(name) ? name : "Error";
 }
 
-/**
- * `sanitizeCause`, plus the error's name and code checked too: core scrubs only the message, and
- * an error's name or code could carry anything.
- */
-function safeCause(error: unknown, secrets: readonly string[]): Error {
-  const cause = sanitizeCause(error, secrets);
-  if (!(cause instanceof SanitizedCause)) return cause;
-  const code = cause.code === undefined ? undefined : safeWord(cause.code, secrets);
-  return new SanitizedCause(
-    safeWord(errorName(error), secrets) ?? "Error",
-    cause.message,
-    code,
-    cause.status,
-  );
-}
-
-/** A name or code fit to print: a short word that holds none of `secrets`. */
-function safeWord(word: string, secrets: readonly string[]): string | undefined {
-  const ok = /^[A-Za-z0-9_.:-]{1,64}$/.test(word) && !secrets.some((s) => s.length > 0 && word.includes(s));
-  return ok ? word : undefined;
-}
-
 /** True when AWS refused because the secret is scheduled for deletion (reads as not found). */
 export function isPendingDeletion(error: unknown): boolean {
   const { message } = (error ?? {}) as AwsErrorShape;
@@ -139,10 +105,10 @@ export function isAwsError(error: unknown, name: string): boolean {
 export function mapAwsError(error: unknown, context: ErrorContext): SecretsError {
   if (isSecretsError(error)) return error;
   const { backend, key } = context;
-  const options = { backend, cause: safeCause(error, context.secrets) };
+  const options = { backend, cause: sanitizeCause(error, context.secrets) };
   const shape = (error ?? {}) as AwsErrorShape;
   const name = errorName(error);
-  const shown = safeWord(name, context.secrets) ?? "Error";
+  const shown = safeIdentifier(name, context.secrets) ?? "Error";
   const status =
     typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined;
   const code = typeof shape.code === "string" ? shape.code : undefined;
@@ -173,7 +139,7 @@ export function mapAwsError(error: unknown, context: ErrorContext): SecretsError
     THROTTLED.has(name) ||
     SERVER.has(name) ||
     NETWORK_NAMES.has(name) ||
-    (code !== undefined && NETWORK_CODES.has(code)) ||
+    isNetworkErrorCode(code) ||
     status === 429 ||
     (status !== undefined && status >= 500) ||
     shape.$fault === "server" ||

@@ -7,6 +7,7 @@ import {
   BackendUnavailableError,
   ConfigurationError,
   InvalidSecretValueError,
+  isNetworkErrorCode,
   isSecretsError,
   SanitizedCause,
   SecretDisabledError,
@@ -74,16 +75,6 @@ export function sanitizeGcpCause(error: unknown, secrets: readonly string[] = []
 // google-auth-library errors have no gRPC status: they are about credentials or reaching Google.
 const AUTH_MESSAGE =
   /could not load the default credentials|invalid_grant|invalid_client|unauthorized_client|invalid_rapt|no access, refresh token|private key|client_email|credentials/i;
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
 
 /**
  * Maps anything the SDK throws to a Keyway error.
@@ -157,7 +148,7 @@ export function mapGcpError(error: unknown, context: MapContext): SecretsError {
       return new BackendUnavailableError(`Google Secret Manager is unavailable${status}.`, options);
   }
   const errno = (error as { code?: unknown } | null)?.code;
-  if (typeof errno === "string" && NETWORK_CODES.has(errno)) {
+  if (isNetworkErrorCode(errno)) {
     return new BackendUnavailableError(`Cannot reach Google (${errno}).`, options);
   }
   if (error instanceof Error && AUTH_MESSAGE.test(error.message)) {

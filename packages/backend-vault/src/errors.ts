@@ -9,6 +9,7 @@ import {
   BackendUnavailableError,
   ConfigurationError,
   InvalidSecretValueError,
+  isNetworkErrorCode,
   isSecretsError,
   SecretDisabledError,
   SecretNotFoundError,
@@ -36,25 +37,6 @@ export interface ErrorContext {
 export class CheckAndSetConflictError extends InvalidSecretValueError {
   override readonly name = "CheckAndSetConflictError";
 }
-
-/** Node and axios codes of a request that got no answer: the resolver may retry these. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "ESOCKETTIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ABORT_ERR",
-  "ERR_CANCELED",
-  "ERR_NETWORK",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-]);
 
 /** The HTTP status of a node-vault API error, if it is one. */
 export function vaultStatus(error: unknown): number | undefined {
@@ -166,7 +148,7 @@ function withoutStatus(error: unknown, ctx: ErrorContext, options: SecretsErrorO
   const code = typeof record.code === "string" ? record.code : undefined;
   const name = typeof record.name === "string" ? record.name : "";
   const where = ctx.path ? ` for '${ctx.path}'` : "";
-  if ((code && NETWORK_CODES.has(code)) || name === "AbortError" || name === "TimeoutError") {
+  if (isNetworkErrorCode(code) || name === "AbortError" || name === "TimeoutError") {
     return new BackendUnavailableError(`Vault could not be reached${where} (${code ?? name}).`, options);
   }
   if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {

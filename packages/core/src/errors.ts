@@ -231,15 +231,49 @@ export function sanitizeCause(error: unknown, secrets: readonly string[] = []): 
   ].find((s): s is number => typeof s === "number");
   const code = [record.code, record.Code].find((c): c is string => typeof c === "string");
   return new SanitizedCause(
-    identifier(error.name, secrets) ?? "Error",
+    safeIdentifier(error.name, secrets) ?? "Error",
     scrubMessage(error.message, secrets),
-    identifier(code, secrets),
+    safeIdentifier(code, secrets),
     status,
   );
 }
 
-/** Keeps a name or code only if it looks like one (SDKs have put credentials there too). */
-function identifier(text: string | undefined, secrets: readonly string[]): string | undefined {
+/**
+ * A name or code fit to print: a short identifier-like word holding none of `secrets`, else
+ * undefined (SDKs have put credentials in error names and codes too).
+ */
+export function safeIdentifier(
+  text: string | undefined,
+  secrets: readonly string[] = [],
+): string | undefined {
   if (text === undefined || !/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(text)) return undefined;
   return secrets.some((s) => s.length > 0 && text.includes(s)) ? undefined : text;
+}
+
+/**
+ * Socket-level failure codes (Node, undici, axios, gRPC transports): the request got no answer,
+ * so the backend is unavailable, never "not found". Shared by every backend's error mapping.
+ */
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ABORT_ERR",
+  "ERR_CANCELED",
+  "ERR_NETWORK",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);
+
+export function isNetworkErrorCode(code: unknown): boolean {
+  return typeof code === "string" && NETWORK_ERROR_CODES.has(code);
 }
