@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { pipeline } from "node:stream/promises";
 import { decodeSecretValue, readSecretVariables } from "@keyway/backend-env";
-import { isSecretsError, type Redactor, type Router, type SecretsError } from "@keyway/core";
+import { isSecretsError, type Redactor, type Router, type SecretRef, type SecretValue } from "@keyway/core";
 import type { Command } from "commander";
 import { withRouter } from "../context.js";
 import { CliError, type CliIO, EXIT, exitCodeOf } from "../io.js";
@@ -23,20 +23,14 @@ function registerEnvSecrets(redactor: Redactor, env: CliIO["env"]): void {
   }
 }
 
-/** Resolves keys in the namespace (and its ancestors); the router registers each value. */
-async function resolveKeys(
-  router: Router,
-  keys: readonly string[],
-  namespace: string,
-  tenant?: string,
-): Promise<void> {
-  const refs = keys.map((key) => ({ key, namespace, tenant }));
+/** Resolves every ref at once (the router registers each value); all failures reported together. */
+async function resolveAll(router: Router, refs: readonly SecretRef[]): Promise<Map<SecretRef, SecretValue>> {
   const results = await router.resolveMany(refs);
-  const failures = [...results.values()].filter(isSecretsError) as SecretsError[];
-  if (failures.length)
-    throw failures.length === 1
-      ? failures[0]
-      : new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
+  const failures = [...results.values()].filter(isSecretsError);
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1)
+    throw new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
+  return results as Map<SecretRef, SecretValue>;
 }
 
 export function registerRedactCommands(program: Command, io: CliIO): void {
@@ -55,11 +49,10 @@ export function registerRedactCommands(program: Command, io: CliIO): void {
         const listed = options.all
           ? await router.list(options.namespace, { tenant: options.tenant, inherited: true })
           : [];
-        await resolveKeys(
+        const keys = new Set([...options.key, ...listed.map((l) => l.key)]);
+        await resolveAll(
           router,
-          [...new Set([...options.key, ...listed.map((l) => l.key)])],
-          options.namespace,
-          options.tenant,
+          [...keys].map((key) => ({ key, namespace: options.namespace, tenant: options.tenant })),
         );
         await pipeline(io.stdin, router.redactor.stream(), io.stdout, { end: false });
       });
@@ -91,15 +84,10 @@ export function registerRedactCommands(program: Command, io: CliIO): void {
             namespace: options.namespace,
             tenant: options.tenant,
           }));
-          const results = await router.resolveMany(refs);
-          const failures = [...results.values()].filter(isSecretsError) as SecretsError[];
-          if (failures.length)
-            throw failures.length === 1
-              ? failures[0]
-              : new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
+          const values = await resolveAll(router, refs);
           const env: Record<string, string | undefined> = { ...io.env };
           pairs.forEach((p, i) => {
-            env[p.name] = (results.get(refs[i] as (typeof refs)[number]) as { reveal(): string }).reveal();
+            env[p.name] = values.get(refs[i] as SecretRef)?.reveal();
           });
           return runRedacted(command, args, env, router.redactor, io);
         });
