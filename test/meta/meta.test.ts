@@ -42,3 +42,16 @@ describe("project rules", () => {
     expect(heavy).toEqual([]);
   });
 });
+
+describe("README", () => {
+  it("its keyway.yaml example is a valid configuration for the real backend types", async () => {
+    const { createRouterFromConfig, parseConfig } = await import("@keyway/core/config");
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toBeDefined();
+    const env = { ROLE_ID: "role", SECRET_ID: "secret" };
+    const router = await createRouterFromConfig(parseConfig(yaml ?? "", { env }), { env });
+    expect(router.ruleFor("company.finance.x")?.backend).toBe("vault");
+    await router.close();
+  });
+});
