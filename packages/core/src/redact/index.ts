@@ -1,0 +1,239 @@
+/**
+ * Value redaction: every registered secret, and the forms it takes in logs (lines, JSON leaves,
+ * base64 in all its variants, hex, JSON-, XML- and URL-escaped), is replaced by a fixed mask in
+ * text, log records, errors and streams.
+ */
+import type { Transform } from "node:stream";
+import { ConfigurationError } from "../errors.js";
+import { MASK, type SecretValue } from "../value.js";
+import { redactDeep, redactError } from "./deep.js";
+import { MatchEngine } from "./engine.js";
+import { derivedForms } from "./forms.js";
+import { redactingStream } from "./stream.js";
+import type { Redactor, RegisterOptions } from "./types.js";
+
+export { type DerivedForms, derivedForms } from "./forms.js";
+export {
+  type PinoRedactionHooks,
+  pinoRedactionHooks,
+  redactingDestination,
+  redactProcessOutput,
+  type WinstonRedactFormat,
+  type WriteTarget,
+  winstonRedactFormat,
+} from "./integrations.js";
+export type { Redactor, RegisterOptions } from "./types.js";
+
+/** Options of {@link createRedactor}. */
+export interface RedactorOptions {
+  /**
+   * What replaces a secret. Fixed, so the mask does not tell the secret's length (Kestra #8131).
+   * @default "******"
+   */
+  mask?: string | undefined;
+  /**
+   * Forms shorter than this are never masked (masking `a` would mask every `a`: GitHub runner #326);
+   * registering a value this short warns, naming its key.
+   * @default 4
+   */
+  minLength?: number | undefined;
+  /**
+   * Forms at least this long are masked anywhere. Shorter plain forms (the value, a line, a JSON
+   * leaf) are masked only as whole words; shorter encoded forms are not masked.
+   * @default 8
+   */
+  anywhereLength?: number | undefined;
+  /**
+   * How many distinct values stay registered; the oldest registration goes first. Rotated-out
+   * values stay masked until then.
+   * @default 10_000
+   */
+  maxValues?: number | undefined;
+  /**
+   * How long a value stays registered after its last `register` call. Registering again refreshes
+   * it, so register values on every use (the resolver does), not only when first fetched.
+   * `Infinity` keeps values until `maxValues` pushes them out.
+   * @default 86_400_000 (24 hours)
+   */
+  maxAgeMs?: number | undefined;
+  /**
+   * Receives warnings (a value too short to mask). Messages name the key, never the value.
+   * @default `process.emitWarning` with code `KEYWAY_SHORT_SECRET`
+   */
+  onWarning?: ((message: string) => void) | undefined;
+}
+
+interface Registration {
+  at: number;
+  excludeJsonKeys: readonly string[] | undefined;
+}
+
+class DefaultRedactor implements Redactor {
+  readonly mask: string;
+  readonly #engine: MatchEngine;
+  readonly #minLength: number;
+  readonly #maxValues: number;
+  readonly #maxAgeMs: number;
+  readonly #onWarning: (message: string) => void;
+  /** Keyed by `t` + text or `b` + base64 of a binary value; in registration order, oldest first. */
+  readonly #values = new Map<string, Registration>();
+  #nextExpiry = Number.POSITIVE_INFINITY;
+
+  constructor(options: RedactorOptions) {
+    this.mask = options.mask ?? MASK;
+    this.#minLength = integerOption("minLength", options.minLength, 4, 2);
+    const anywhere = integerOption("anywhereLength", options.anywhereLength, 8, 4);
+    this.#maxValues = integerOption("maxValues", options.maxValues, 10_000, 1);
+    this.#maxAgeMs = options.maxAgeMs ?? 86_400_000;
+    if (!(this.#maxAgeMs > 0))
+      throw new ConfigurationError("redactor option maxAgeMs must be a positive number");
+    if (this.mask.length === 0) throw new ConfigurationError("redactor option mask must not be empty");
+    this.#engine = new MatchEngine({ anywhereLength: Math.max(anywhere, this.#minLength) });
+    this.#onWarning =
+      options.onWarning ?? ((message) => process.emitWarning(message, { code: "KEYWAY_SHORT_SECRET" }));
+  }
+
+  get size(): number {
+    return this.#values.size;
+  }
+
+  register(value: string | SecretValue, options: RegisterOptions = {}): void {
+    const { id, plain } = identify(value);
+    if (id === undefined) return; // empty values are never registered (Kestra #10526)
+    const now = Date.now();
+    this.#expire(now);
+    const existing = this.#values.get(id);
+    if (existing !== undefined) {
+      this.#values.delete(id); // re-inserted below as the newest
+      if (sameKeys(existing.excludeJsonKeys, options.excludeJsonKeys)) {
+        existing.at = now;
+        this.#values.set(id, existing);
+        return;
+      }
+      this.#apply(plain, existing.excludeJsonKeys, -1);
+    }
+    // A copy: eviction derives the same forms again, so the keys must not change meanwhile.
+    const excludeJsonKeys = options.excludeJsonKeys && [...options.excludeJsonKeys];
+    const tooShort = this.#apply(plain, excludeJsonKeys, 1);
+    this.#values.set(id, { at: now, excludeJsonKeys });
+    this.#nextExpiry = Math.min(this.#nextExpiry, now + this.#maxAgeMs);
+    while (this.#values.size > this.#maxValues) this.#evictOldest();
+    if (tooShort !== undefined && existing === undefined) {
+      const name = options.key === undefined ? "a secret" : `the secret '${options.key}'`;
+      const what = tooShort === plain ? "is" : "has a line or JSON leaf that is";
+      this.#onWarning(
+        `Keyway: ${name} ${what} shorter than ${this.#minLength} characters, so it is not masked in logs.`,
+      );
+    }
+  }
+
+  redact(text: string): string {
+    if (this.#values.size === 0) return text;
+    this.#expire(Date.now());
+    return this.#engine.redact(text, this.mask);
+  }
+
+  redactDeep<T>(value: T): T {
+    return redactDeep(this, value);
+  }
+
+  redactError<E extends Error>(error: E): E {
+    return redactError(this, error);
+  }
+
+  stream(): Transform {
+    const engine = this.#engine;
+    return redactingStream({
+      mask: this.mask,
+      get holdback() {
+        return Math.max(engine.maxLength - 1, engine.maxWordLength);
+      },
+      ranges: (text, from) => {
+        this.#expire(Date.now());
+        return engine.ranges(text, from);
+      },
+    });
+  }
+
+  /**
+   * Adds (`delta` 1) or removes (-1) the forms of a value that the short-secret policy keeps.
+   * Returns the first plain form too short to mask, if any.
+   */
+  #apply(value: string | Uint8Array, excludeJsonKeys: readonly string[] | undefined, delta: 1 | -1) {
+    const { plain, encoded } = derivedForms(value, excludeJsonKeys);
+    let tooShort: string | undefined;
+    for (const form of plain) {
+      if (form.length < this.#minLength) tooShort ??= form;
+      else if (delta > 0) this.#engine.add(form);
+      else this.#engine.remove(form);
+    }
+    for (const form of encoded) {
+      if (form.length < this.#engine.anywhereLength) continue;
+      if (delta > 0) this.#engine.add(form);
+      else this.#engine.remove(form);
+    }
+    return tooShort;
+  }
+
+  #expire(now: number): void {
+    if (now < this.#nextExpiry) return;
+    for (const registration of this.#values.values()) {
+      if (registration.at + this.#maxAgeMs > now) break;
+      this.#evictOldest();
+    }
+    const oldest = this.#values.values().next();
+    this.#nextExpiry = oldest.done ? Number.POSITIVE_INFINITY : oldest.value.at + this.#maxAgeMs;
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#values.entries().next();
+    if (oldest.done) return;
+    const [id, registration] = oldest.value;
+    this.#values.delete(id);
+    this.#apply(plainOf(id), registration.excludeJsonKeys, -1);
+  }
+}
+
+/** The registration id of a value and what its forms are derived from; no id for an empty value. */
+function identify(value: string | SecretValue): { id: string | undefined; plain: string | Uint8Array } {
+  if (typeof value === "string") return { id: value.length > 0 ? `t${value}` : undefined, plain: value };
+  let text: string;
+  try {
+    text = value.reveal();
+  } catch {
+    // A binary value that is not UTF-8: only its byte encodings can reach a log.
+    const bytes = value.revealBytes();
+    return { id: bytes.length > 0 ? `b${Buffer.from(bytes).toString("base64")}` : undefined, plain: bytes };
+  }
+  return { id: text.length > 0 ? `t${text}` : undefined, plain: text };
+}
+
+function plainOf(id: string): string | Uint8Array {
+  return id.startsWith("t") ? id.slice(1) : new Uint8Array(Buffer.from(id.slice(1), "base64"));
+}
+
+function sameKeys(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return (a ?? []).join("\0") === (b ?? []).join("\0");
+}
+
+function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigurationError(`redactor option ${name} must be an integer >= ${min}`);
+  return n;
+}
+
+/**
+ * A redactor. Each one is independent: give each tenant (or each execution) its own, so one
+ * tenant's log output can never be used to test guesses against another tenant's secrets.
+ * @example
+ * const redactor = createRedactor();
+ * redactor.register(secret, { key: "DB_PASSWORD" });
+ * logger.info(redactor.redact(`connecting with ${secret.reveal()}`)); // "connecting with ******"
+ */
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  return new DefaultRedactor(options);
+}
+
+/** A process-wide redactor with the default options, for single-tenant processes only. */
+export const globalRedactor: Redactor = createRedactor();
