@@ -38,16 +38,20 @@ const NO_NEXT = 0x2545f491;
  */
 type Family = string | string[];
 
-/** Length of the longest pattern of `family` at `p` (whole word when `word`), or 0. */
-function longestAt(family: Family, text: string, p: number, word: boolean): number {
-  if (typeof family === "string") return fitsAt(family, text, p, word) ? family.length : 0;
-  for (const pattern of family) if (fitsAt(pattern, text, p, word)) return pattern.length;
+/**
+ * Length of the longest pattern of `family` at `p` (whole word when `word`), or 0. With `openEnd`
+ * the text may continue (a stream), so a word ending at the text's end is not decided yet.
+ */
+function longestAt(family: Family, text: string, p: number, word: boolean, openEnd = false): number {
+  if (typeof family === "string") return fitsAt(family, text, p, word, openEnd) ? family.length : 0;
+  for (const pattern of family) if (fitsAt(pattern, text, p, word, openEnd)) return pattern.length;
   return 0;
 }
 
-function fitsAt(pattern: string, text: string, p: number, word: boolean): boolean {
+function fitsAt(pattern: string, text: string, p: number, word: boolean, openEnd: boolean): boolean {
   const end = p + pattern.length;
-  return (!word || end === text.length || !isWord(text.charCodeAt(end))) && text.startsWith(pattern, p);
+  const boundary = end === text.length ? !openEnd : !isWord(text.charCodeAt(end));
+  return (!word || boundary) && text.startsWith(pattern, p);
 }
 
 /** 4-gram key: characters XOR-ed at byte offsets, so the key of `i − 1` rolls from the key of `i`. */
@@ -269,12 +273,14 @@ export class MatchEngine {
   /**
    * The masked ranges of `text`: every occurrence starting at or after `from`, overlapping and
    * adjacent ones merged, as a flat sorted list `[start0, end0, start1, end1, …]`. `text[from − 1]`
-   * still counts as the character before a whole-word match.
+   * still counts as the character before a whole-word match. With `openEnd` (a stream that has
+   * not ended) a whole word that reaches the end of `text` is left for the next call: merged into a
+   * neighbouring mask, it would otherwise be emitted before the next character could refute it.
    */
-  ranges(text: string, from = 0): number[] {
+  ranges(text: string, from = 0, openEnd = false): number[] {
     const found: number[] = [];
     if (this.#long.count > 0) this.#scanLong(text, from, found);
-    if (this.#short.count > 0) this.#scanShort(text, from, found);
+    if (this.#short.count > 0) this.#scanShort(text, from, found, openEnd);
     return merge(found);
   }
 
@@ -326,7 +332,7 @@ export class MatchEngine {
     }
   }
 
-  #scanShort(text: string, from: number, out: number[]): void {
+  #scanShort(text: string, from: number, out: number[], openEnd: boolean): void {
     const { stride, bits, starts, shift, startShift, families } = this.#short;
     const n = text.length;
     for (let j = from; j <= n - 2; j += stride) {
@@ -339,7 +345,7 @@ export class MatchEngine {
         const hs = Math.imul(k, GOLDEN) >>> startShift;
         if (((starts[hs >>> 5] as number) & (1 << (hs & 31))) === 0) continue;
         const family = families.get(k & SMALL);
-        const length = family === undefined ? 0 : longestAt(family, text, p, true);
+        const length = family === undefined ? 0 : longestAt(family, text, p, true, openEnd);
         if (length > 0) out.push(p, p + length);
       }
     }

@@ -148,9 +148,9 @@ class DefaultRedactor implements Redactor {
       get holdback() {
         return Math.max(engine.maxLength - 1, engine.maxWordLength);
       },
-      ranges: (text, from) => {
+      ranges: (text, from, openEnd) => {
         this.#expire(Date.now());
-        return engine.ranges(text, from);
+        return engine.ranges(text, from, openEnd);
       },
     });
   }

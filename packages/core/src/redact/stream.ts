@@ -8,8 +8,11 @@ export interface RangeSource {
   readonly mask: string;
   /** Characters that must stay unemitted at the end of the text until more arrives. */
   readonly holdback: number;
-  /** Merged masked ranges of occurrences starting at or after `from` (see `MatchEngine.ranges`). */
-  ranges(text: string, from: number): number[];
+  /**
+   * Merged masked ranges of occurrences starting at or after `from` (see `MatchEngine.ranges`);
+   * `openEnd` while more text may follow.
+   */
+  ranges(text: string, from: number, openEnd: boolean): number[];
 }
 
 /**
@@ -37,7 +40,7 @@ export function redactingStream(source: RangeSource): Transform {
     if (!final && cut > from && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
     if (cut <= from) return "";
     let out = "";
-    const r = source.ranges(text, from);
+    const r = source.ranges(text, from, !final);
     for (let i = 0; i < r.length; i += 2) {
       const start = r[i] as number;
       const end = r[i + 1] as number;

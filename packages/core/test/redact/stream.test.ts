@@ -117,3 +117,14 @@ describe("redactor.stream()", () => {
     expect(await pipeThrough(redactor.stream(), ["a word"])).toBe("a ******");
   });
 });
+
+describe("redactor.stream() regressions", () => {
+  it("does not emit a whole-word match before the next character can refute it (found by the chunking property)", async () => {
+    const redactor = createRedactor(quiet);
+    redactor.register("X{=< ");
+    const text = "X%7B%3D%3C+X{=< a";
+    const out = await pipeThrough(redactor.stream(), cut(Buffer.from(text), [4]));
+    expect(out).toBe(redactor.redact(text));
+    expect(out).toBe("******X{=< a");
+  });
+});
