@@ -15,10 +15,14 @@ const alias = [
 ];
 
 /** Each cloud backend's suite runs against its real server, started by the project's globalSetup. */
+/** Every project loads these (inline projects do not inherit the root's test options). */
+const setupFiles = ["test/setup/fast-check.ts"];
+
 const backendProject = (name: string) => ({
   resolve: { alias },
   test: {
     name: `backend-${name}`,
+    setupFiles,
     include: [`packages/backend-${name}/test/**/*.server.test.ts`],
     globalSetup: [`packages/backend-${name}/test/global-setup.ts`],
     testTimeout: 30_000,
@@ -34,7 +38,9 @@ const backendProject = (name: string) => ({
 const lowkeyAvailable =
   existsSync(here("./.emulators/lowkey/.installed")) || process.env.KEYWAY_TEST_LOWKEY_ENDPOINT !== undefined;
 if (!lowkeyAvailable) {
-  console.warn("[keyway] backend-azure server suite NOT RUN: Lowkey Vault is not installed (see test/servers/README.md).");
+  console.warn(
+    "[keyway] backend-azure server suite NOT RUN: Lowkey Vault is not installed (see test/servers/README.md).",
+  );
 }
 
 export default defineConfig({
@@ -45,6 +51,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
+          setupFiles,
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
           exclude: ["**/*.server.test.ts", "test/reliability/**", "test/operations/**", "**/node_modules/**"],
         },
@@ -57,6 +64,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "operations",
+          setupFiles,
           include: ["test/operations/**/*.test.ts"],
           globalSetup: ["test/operations/global-setup.ts"],
           testTimeout: 120_000,
@@ -67,6 +75,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "reliability",
+          setupFiles,
           include: ["test/reliability/**/*.test.ts"],
           globalSetup: ["test/reliability/global-setup.ts"],
           testTimeout: 60_000,
