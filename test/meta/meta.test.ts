@@ -37,7 +37,7 @@ describe("project rules", () => {
     const loaded = run.stderr.split("\n").filter((l) => l.startsWith("[resolved]"));
     expect(loaded.some((l) => l.includes("lru-cache"))).toBe(true); // the hook works
     const heavy = loaded.filter((l) =>
-      /node_modules\/(zod|yaml|@aws-sdk|@azure|@google-cloud|google-gax|node-vault)\//.test(l),
+      /node_modules\/(zod|yaml|@aws-sdk|@azure|@google-cloud|google-gax|node-vault|@opentelemetry)\//.test(l),
     );
     expect(heavy).toEqual([]);
   });

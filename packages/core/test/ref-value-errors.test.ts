@@ -132,10 +132,15 @@ describe("errors", () => {
 
 describe("sanitizeCause keeps only identifier-like names and codes", () => {
   it("drops a name or code that carries a credential (AWS backend finding)", () => {
-    const leaky = Object.assign(new Error("boom"), { name: "Bad key wJalrXUtnFEMI/K7MDENG", code: "wJalrXUtnFEMI/K7MDENG" });
+    const leaky = Object.assign(new Error("boom"), {
+      name: "Bad key wJalrXUtnFEMI/K7MDENG",
+      code: "wJalrXUtnFEMI/K7MDENG",
+    });
     const cause = sanitizeCause(leaky, ["wJalrXUtnFEMI/K7MDENG"]);
     expect(inspect(cause, { showHidden: true })).not.toContain("wJalrXUtnFEMI");
-    const normal = sanitizeCause(Object.assign(new Error("x"), { name: "ThrottlingException", code: "Throttling" }));
+    const normal = sanitizeCause(
+      Object.assign(new Error("x"), { name: "ThrottlingException", code: "Throttling" }),
+    );
     expect([normal.name, (normal as { code?: string }).code]).toEqual(["ThrottlingException", "Throttling"]);
   });
 });
