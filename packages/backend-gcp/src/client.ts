@@ -3,8 +3,10 @@
  * Google SDK), with gax retries off on every call (Keyway's resolver owns retries) and a
  * per-call timeout.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createRequire } from "node:module";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
-import type { CallOptions } from "google-gax";
+import type { CallOptions, grpc as Grpc } from "google-gax";
 
 /** The part of `SecretManagerServiceClient` this backend calls; inject your own configured client. */
 export type GcpSecretManagerClient = Pick<
@@ -45,13 +47,45 @@ export interface ClientConfig {
   readonly emulator?: { readonly host: string; readonly port: number } | undefined;
 }
 
+/**
+ * gRPC reconnect backoff. grpc-js doubles it (x1.6) after each failed connection up to 120 s by
+ * default, so after an outage of a few minutes the client kept failing fast for up to two more
+ * minutes once Secret Manager was back. Capped at 2 s, it is usable again within about 2 s.
+ */
+const CHANNEL_OPTIONS = {
+  "grpc.initial_reconnect_backoff_ms": 250,
+  "grpc.max_reconnect_backoff_ms": 2_000,
+} as const;
+
 /** Imports the SDK and creates a client. Insecure channel credentials only ever for the emulator. */
 export async function createSecretManagerClient(config: ClientConfig): Promise<GcpSecretManagerClient> {
-  const { SecretManagerServiceClient } = await import("@google-cloud/secret-manager");
+  const [{ SecretManagerServiceClient }, { loggingUtils }] = await Promise.all([
+    import("@google-cloud/secret-manager"),
+    import("google-gax"),
+  ]);
+  return silenced(await newClient(SecretManagerServiceClient, config), loggingUtils);
+}
+
+/**
+ * The generated client logs every request and response with `%j` (payloads included: values
+ * read, and values being written) to stderr when GOOGLE_SDK_NODE_LOGGING names it. Its logger is
+ * created per client, so this one gets the no-op logger, whatever the environment says.
+ */
+function silenced<T>(client: T, loggingUtils: typeof import("google-gax").loggingUtils): T {
+  const target = client as unknown as { _log?: unknown };
+  if ("_log" in target) target._log = loggingUtils.log("");
+  return client;
+}
+
+async function newClient(
+  SecretManagerServiceClient: typeof import("@google-cloud/secret-manager").SecretManagerServiceClient,
+  config: ClientConfig,
+): Promise<SecretManagerServiceClient> {
   const projectId = config.project;
   if (config.emulator) {
     const { grpc } = await import("google-gax");
     return new SecretManagerServiceClient({
+      ...CHANNEL_OPTIONS,
       projectId,
       apiEndpoint: config.emulator.host,
       port: config.emulator.port,
@@ -64,11 +98,16 @@ export async function createSecretManagerClient(config: ClientConfig): Promise<G
   const credentials = config.credentials;
   switch (credentials.type) {
     case "adc":
-      return new SecretManagerServiceClient({ projectId });
+      return new SecretManagerServiceClient({ ...CHANNEL_OPTIONS, projectId });
     case "key_file":
-      return new SecretManagerServiceClient({ projectId, keyFilename: credentials.keyFilename });
+      return new SecretManagerServiceClient({
+        ...CHANNEL_OPTIONS,
+        projectId,
+        keyFilename: credentials.keyFilename,
+      });
     case "service_account":
       return new SecretManagerServiceClient({
+        ...CHANNEL_OPTIONS,
         projectId,
         credentials: { client_email: credentials.client_email, private_key: credentials.private_key },
       });
@@ -77,10 +116,46 @@ export async function createSecretManagerClient(config: ClientConfig): Promise<G
 
 /**
  * gax options for one call: `retry: null` turns gax's retries off (do not also pass
- * `maxRetries`: gax then dereferences the null retry settings), `timeout` bounds the call.
+ * `maxRetries`: gax then dereferences the null retry settings), `timeout` bounds the call. Inside
+ * {@link withSignal}, the call also gets an interceptor that cancels the RPC when the caller's
+ * signal aborts: without it an abandoned RPC stays open until `timeout`, and keeps the process
+ * alive that long after `close()`.
  */
 export function callOptions(timeoutMs: number, extra: CallOptions = {}): CallOptions {
-  return { ...extra, retry: null, timeout: timeoutMs };
+  const options: CallOptions = { ...extra, retry: null, timeout: timeoutMs };
+  const signal = callerSignal.getStore();
+  if (!signal) return options;
+  const otherArgs = extra.otherArgs ?? {};
+  const grpcOptions = (otherArgs.options ?? {}) as { interceptors?: Grpc.Interceptor[] };
+  const interceptors = [...(grpcOptions.interceptors ?? []), cancelOnAbort(signal)];
+  return { ...options, otherArgs: { ...otherArgs, options: { ...grpcOptions, interceptors } } };
+}
+
+/** The signal of the call {@link withSignal} is starting, read by {@link callOptions}. */
+const callerSignal = new AsyncLocalStorage<AbortSignal>();
+let grpcModule: typeof Grpc | undefined;
+
+/** A gRPC interceptor that cancels its call when `signal` aborts (and forgets it once the call ends). */
+function cancelOnAbort(signal: AbortSignal): Grpc.Interceptor {
+  // google-gax is loaded by then (the client depends on it); require returns the loaded module.
+  grpcModule ??= (createRequire(import.meta.url)("google-gax") as { grpc: typeof Grpc }).grpc;
+  const grpc = grpcModule;
+  return (options, nextCall) => {
+    const call: Grpc.InterceptingCall = new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            signal.removeEventListener("abort", cancel);
+            nextStatus(status);
+          },
+        });
+      },
+    });
+    const cancel = () => call.cancelWithStatus(grpc.status.CANCELLED, "Cancelled: the caller aborted.");
+    if (signal.aborted) queueMicrotask(cancel);
+    else signal.addEventListener("abort", cancel, { once: true });
+    return call;
+  };
 }
 
 /** Thrown when the caller's signal aborts a call; the error mapping turns it into "unavailable". */
@@ -90,7 +165,8 @@ export class CallAbortedError extends Error {
 
 /**
  * Runs one SDK call, settling as soon as `signal` aborts. The client's public methods do not
- * expose gax's `cancel()`, so the RPC itself ends at its per-call timeout.
+ * expose gax's `cancel()`; the RPC itself is cancelled by the interceptor {@link callOptions}
+ * adds when it is called inside `run`.
  */
 export function withSignal<T>(run: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal?.aborted) return Promise.reject(new CallAbortedError("aborted before the call"));
@@ -98,7 +174,8 @@ export function withSignal<T>(run: () => Promise<T>, signal: AbortSignal | undef
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new CallAbortedError("aborted by the caller"));
     signal.addEventListener("abort", onAbort, { once: true });
-    run()
+    callerSignal
+      .run(signal, run)
       .then(resolve, reject)
       .finally(() => signal.removeEventListener("abort", onAbort));
   });

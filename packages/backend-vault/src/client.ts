@@ -39,6 +39,9 @@ export async function createVaultClient(settings: ClientSettings): Promise<Vault
     namespace: settings.namespace,
     token: settings.token,
     "request-promise": createTransport({ timeoutMs: settings.timeoutMs, caCert: settings.caCert }),
+    // node-vault's default logger (the `debug` package, on with DEBUG=node-vault) prints every
+    // request body: values written, AppRole secret ids, userpass passwords. Never log them.
+    debug: () => {},
   });
   // node-vault falls back to VAULT_TOKEN, VAULT_NAMESPACE and VAULT_PREFIX from process.env for
   // any empty setting; Keyway resolved these itself (from its own `env`), so undo the fallbacks.

@@ -1,7 +1,7 @@
 /** A writable in-process backend for tests, demos and local development. Nothing persists. */
 import type { BackendCapabilities, PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import { InvalidSecretValueError, SecretNotFoundError } from "./errors.js";
-import { refId, type SecretRef, validateRef } from "./ref.js";
+import { assertNamespace, assertTenant, refId, type SecretRef, validateRef } from "./ref.js";
 import { type SecretMetadata, SecretValue } from "./value.js";
 
 export interface MemoryBackendOptions {
@@ -58,6 +58,9 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
         : SecretValue.fromBytes(version.value, metadata);
     },
     async list(namespace, listOptions = {}) {
+      // Like every backend: a namespace or tenant outside the grammar is refused, not "empty".
+      assertNamespace(namespace);
+      assertTenant(listOptions.tenant);
       const found: SecretListing[] = [];
       for (const stored of store.values()) {
         if (stored.ref.namespace === namespace && stored.ref.tenant === listOptions.tenant) {

@@ -4,6 +4,7 @@
  * the final text or text for the executor's own engine with values as escaped literals.
  */
 import {
+  InvalidSecretValueError,
   isSecretsError,
   MultipleSecretsError,
   SecretNotFoundError,
@@ -165,7 +166,15 @@ function format(
   mode: "final" | "pebble" | "jinja",
   redactor: Redactor,
 ): string {
-  let text = value.reveal();
+  let text: string;
+  try {
+    text = value.reveal();
+  } catch {
+    // Bytes that are not UTF-8 (reveal() throws a TypeError): there is no text to put in a template.
+    throw new InvalidSecretValueError(
+      `Secret '${call.key}' is binary (not UTF-8 text), so it cannot be rendered into a template.`,
+    );
+  }
   if (call.subkey !== undefined) {
     text = extractSubkey(text, call.key ?? "", call.subkey);
     redactor.register(text, { key: `${call.key}.${call.subkey}` });

@@ -38,10 +38,22 @@ export interface Tag {
 }
 
 const NAMED = new Set(["key", "namespace", "subkey", "errorOnMissing", "full"]);
+// Sticky (`y`): matched at an offset, without slicing the rest of the text for every argument.
+const NAMED_ARGUMENT = /([A-Za-z_]\w*)\s*=(?!=)\s*/y;
+const BOOLEAN = /(true|false)\b/y;
 
 /** Scans `text`; throws {@link TemplateError} with line and column for a malformed `secret(` call. */
 export function scanTemplate(text: string): Tag[] {
+  try {
+    return scan(text);
+  } finally {
+    lines = undefined; // do not keep the template alive
+  }
+}
+
+function scan(text: string): Tag[] {
   const tags: Tag[] = [];
+  const findClose = closeFinder(text);
   let i = 0;
   while (i < text.length) {
     const open = text.indexOf("{", i);
@@ -57,7 +69,7 @@ export function scanTemplate(text: string): Tag[] {
       continue;
     }
     const closer = next === "{" ? "}}" : "%}";
-    const close = findClose(text, open + 2, closer);
+    const close = findClose(open + 2, closer);
     if (close === -1) {
       i = open + 2;
       continue;
@@ -83,19 +95,38 @@ export function scanTemplate(text: string): Tag[] {
   return tags;
 }
 
-/** The closing delimiter's offset, skipping string literals (a `}}` inside quotes does not close). */
-function findClose(text: string, from: number, closer: string): number {
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (c === "'" || c === '"') {
-      const end = skipString(text, i);
-      if (end === -1) return text.indexOf(closer, from);
-      i = end - 1;
-    } else if (text.startsWith(closer, i)) {
-      return i;
+/**
+ * The closing delimiter's offset from `from`, skipping string literals (a `}}` inside quotes does
+ * not close), or -1. Scans that find nothing are remembered: a scan that reaches a position another
+ * scan passed outside any string ends the same way, so it stops there. Without this, every unclosed
+ * `{{` rescanned the rest of the text: 200 KB of `{{` took minutes (found by the reliability suite).
+ */
+function closeFinder(text: string): (from: number, closer: "}}" | "%}") => number {
+  const noClose: Partial<Record<string, Uint8Array>> = {};
+  return (from, closer) => {
+    const dead = noClose[closer] ?? new Uint8Array(text.length + 1);
+    noClose[closer] = dead;
+    const visited: number[] = [];
+    let found = -1;
+    for (let i = from; i < text.length; i++) {
+      if (dead[i] === 1) break;
+      visited.push(i);
+      const c = text[i];
+      if (c === "'" || c === '"') {
+        const end = skipString(text, i);
+        if (end === -1) {
+          found = text.indexOf(closer, from);
+          break;
+        }
+        i = end - 1;
+      } else if (text.startsWith(closer, i)) {
+        found = i;
+        break;
+      }
     }
-  }
-  return -1;
+    if (found === -1) for (const i of visited) dead[i] = 1;
+    return found;
+  };
 }
 
 /** Offset just after the string literal starting at `start`, or -1 if unterminated. */
@@ -112,25 +143,41 @@ function findCalls(text: string, start: number, end: number): SecretCall[] {
   const calls: SecretCall[] = [];
   const pattern = /\bsecret\s*\(/g;
   pattern.lastIndex = start;
+  // A position known to be outside any string literal: each match is checked from there, not from
+  // the tag's start, so a tag with many calls is scanned once (not once per call).
+  let outside = start;
   for (let m = pattern.exec(text); m && m.index < end; m = pattern.exec(text)) {
-    if (insideString(text, start, m.index) || /[.\w]/.test(text[m.index - 1] ?? "")) continue;
+    const string = stringAround(text, outside, m.index);
+    if (string !== undefined) {
+      if (string.end === -1) break; // an unterminated string runs to the end: no call after it
+      outside = string.end;
+      pattern.lastIndex = string.end;
+      continue;
+    }
+    outside = m.index;
+    if (/[.\w]/.test(text[m.index - 1] ?? "")) continue;
     const call = parseCall(text, m.index, m.index + m[0].length, end);
     calls.push(call);
     pattern.lastIndex = call.end;
+    outside = call.end;
   }
   return calls;
 }
 
-/** True when `offset` lies inside a string literal that starts after `from`. */
-function insideString(text: string, from: number, offset: number): boolean {
+/** The string literal (start, and end or -1) that `offset` lies in, scanning from `from` (outside any). */
+function stringAround(
+  text: string,
+  from: number,
+  offset: number,
+): { start: number; end: number } | undefined {
   for (let i = from; i < offset; i++) {
     if (text[i] === "'" || text[i] === '"') {
       const end = skipString(text, i);
-      if (end === -1 || end > offset) return true;
+      if (end === -1 || end > offset) return { start: i, end };
       i = end - 1;
     }
   }
-  return false;
+  return undefined;
 }
 
 function parseCall(text: string, start: number, argsStart: number, limit: number): SecretCall {
@@ -145,7 +192,9 @@ function parseCall(text: string, start: number, argsStart: number, limit: number
   if (text[i] === ")") fail(start, "a key is required, e.g. secret('API_TOKEN')");
   while (i < limit) {
     let name: string | undefined;
-    const named = /^([A-Za-z_]\w*)\s*=(?!=)\s*/.exec(text.slice(i, limit));
+    NAMED_ARGUMENT.lastIndex = i;
+    const match = NAMED_ARGUMENT.exec(text);
+    const named = match && match.index + match[0].length <= limit ? match : null;
     if (named) {
       name = named[1];
       if (!NAMED.has(name ?? "")) fail(i, `unknown argument '${name}'`);
@@ -180,7 +229,9 @@ function readArgument(
     if (end === -1 || end > limit) fail(at, "a string is not closed");
     return { value: unescapeLiteral(text.slice(at + 1, end - 1)), end };
   }
-  const bool = /^(true|false)\b/.exec(text.slice(at, limit));
+  BOOLEAN.lastIndex = at;
+  const found = BOOLEAN.exec(text);
+  const bool = found && found.index + found[0].length <= limit ? found : null;
   if (bool) return { value: bool[1] === "true", end: at + (bool[0]?.length ?? 0) };
   let depth = 0;
   for (let i = at; i < limit; i++) {
@@ -245,15 +296,26 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
+/** The line starts of the last text asked about: every call of a template asks about the same one. */
+let lines: { text: string; starts: number[] } | undefined;
+
 /** 1-based line and column of an offset. */
 export function position(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
+  if (lines?.text !== text) {
+    const starts = [0];
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    lines = { text, starts };
   }
-  return { line, column: offset - lineStart + 1 };
+  // The last line start at or before `offset` (binary search).
+  const { starts } = lines;
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((starts[mid] as number) <= offset) low = mid;
+    else high = mid - 1;
+  }
+  return { line: low + 1, column: offset - (starts[low] as number) + 1 };
 }
 
 /** A string literal for the executor's engine, so a value is data, never template code. */

@@ -11,6 +11,7 @@ import type { BackendDefinition, OptionsIssue } from "../backend-definition.js";
 import { ConfigurationError } from "../errors.js";
 import { createMemoryBackend } from "../memory-backend.js";
 import type { Redactor } from "../redact/types.js";
+import { isValidNamespace, isValidTenant } from "../ref.js";
 import { createRouter, type Router } from "../router.js";
 import { configSchema, type KeywayConfig } from "./schema.js";
 
@@ -60,7 +61,14 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
     }
     return source;
   };
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  let plain: unknown;
+  try {
+    plain = doc.toJS();
+  } catch {
+    // yaml refuses documents whose aliases expand without bound ("billion laughs").
+    throw new ConfigurationError(`${source}: not valid YAML (too many aliases, or an alias loop).`);
+  }
+  const parsed = configSchema.safeParse(plain ?? {});
   if (!parsed.success) throw issuesError(parsed.error.issues, locate, []);
   return { config: parsed.data, locate };
 }
@@ -148,6 +156,7 @@ export async function createRouterFromConfig(
   options: LoadOptions = {},
 ): Promise<Router> {
   const { config, locate } = parsed;
+  checkRules(config, locate);
   const env = options.env ?? process.env;
   const backends: Record<string, SecretBackend> = {};
   for (const [name, raw] of Object.entries(config.backends)) {
@@ -189,6 +198,37 @@ export async function createRouterFromConfig(
     }
     throw error;
   }
+}
+
+/**
+ * The rules' references, checked here so each problem names its place in the file and never the
+ * value (a `${VAR}` may have put a secret there), and so a name such as `constructor` cannot pass
+ * for a backend through Object.prototype.
+ */
+function checkRules(config: KeywayConfig, locate: ParsedConfig["locate"]): void {
+  const fail = (path: PropertyKey[], why: string): never => {
+    throw new ConfigurationError(`${locate(path)}: ${formatPath(path)}: ${why}`);
+  };
+  const defined = (name: string) => Object.hasOwn(config.backends, name);
+  config.namespaces.forEach((rule, i) => {
+    const at = (...rest: PropertyKey[]) => ["namespaces", i, ...rest];
+    if (!isValidNamespace(rule.match))
+      fail(
+        at("match"),
+        'not a valid namespace: dot-separated segments of A-Z a-z 0-9 _ -, or "" for the root.',
+      );
+    if (rule.tenant !== undefined && !isValidTenant(rule.tenant))
+      fail(at("tenant"), "not a valid tenant: use [a-z0-9][a-z0-9-]{0,62}.");
+    if (!defined(rule.backend))
+      fail(at("backend"), `backend '${rule.backend}' is not defined in 'backends'.`);
+    (rule.fallback ?? []).forEach((name, j) => {
+      if (!defined(name)) fail(at("fallback", j), `backend '${name}' is not defined in 'backends'.`);
+    });
+    (rule.allowedNamespaces ?? []).forEach((ns, j) => {
+      if (!isValidNamespace(ns))
+        fail(at("allowedNamespaces", j), "not a valid namespace: dot-separated segments of A-Z a-z 0-9 _ -.");
+    });
+  });
 }
 
 /** The config file to use: `path`, else `KEYWAY_CONFIG`, else `./keyway.yaml` if it exists. */

@@ -19,7 +19,11 @@ const duration = z
   ])
   .transform(parseDuration);
 
-const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "use 1-64 characters of A-Z a-z 0-9 _ -");
+// `__proto__` would set the prototype of the parsed `backends` object instead of naming a backend.
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "use 1-64 characters of A-Z a-z 0-9 _ -")
+  .refine((n) => n !== "__proto__", "'__proto__' cannot be a backend name");
 
 export const configSchema = z.strictObject({
   cache: z

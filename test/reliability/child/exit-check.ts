@@ -1,0 +1,61 @@
+// Run by exit.test.ts in a plain `node` child process (see register.mjs): resolves one secret per
+// scenario through a router whose backends talk to the Toxiproxy links the parent set up (healthy,
+// blackholed, slow, reset, refused), closes the router, prints one JSON line and then does
+// nothing. The parent checks that the process ends on its own, promptly: no leaked socket, timer
+// or pending request keeps it alive. It never calls process.exit.
+import { createRouter, isSecretsError, type RouteRule, type SecretBackend } from "@keyway/core";
+import { type BackendServer, makeBackend } from "../support/backends.js";
+
+interface Scenario {
+  name: string;
+  kind: BackendServer;
+  address: string;
+  scope: string;
+  namespace: string;
+  key: string;
+  expected?: string;
+}
+
+const spec = JSON.parse(process.argv[2] ?? "{}") as { timeoutMs: number; scenarios: Scenario[] };
+const unhandled: string[] = [];
+process.on("unhandledRejection", (reason) => {
+  unhandled.push(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason));
+});
+
+const backends: Record<string, SecretBackend> = {};
+const rules: RouteRule[] = [];
+for (const s of spec.scenarios) {
+  backends[s.name] = makeBackend(s.kind, { address: s.address, scope: s.scope, name: s.name });
+  rules.push({ match: s.namespace, backend: s.name });
+}
+const router = createRouter({
+  backends,
+  rules,
+  timeoutMs: spec.timeoutMs,
+  retry: { attempts: 2, baseDelayMs: 20 },
+  cache: { ttlMs: 0, negativeTtlMs: 0 },
+});
+
+const results = await Promise.all(
+  spec.scenarios.map(async (s) => {
+    const started = performance.now();
+    try {
+      const value = await router.resolve({ namespace: s.namespace, key: s.key });
+      return {
+        name: s.name,
+        ok: true,
+        correct: value.reveal() === s.expected,
+        ms: performance.now() - started,
+      };
+    } catch (error) {
+      const code = isSecretsError(error) ? error.code : `untyped ${String(error)}`;
+      return { name: s.name, ok: false, code, ms: performance.now() - started };
+    }
+  }),
+);
+await router.close();
+// Let pending rejections surface before reporting them.
+await new Promise((resolve) => setImmediate(resolve));
+process.stdout.write(
+  `${JSON.stringify({ results, unhandled, resources: process.getActiveResourcesInfo() })}\n`,
+);
