@@ -6,11 +6,13 @@
 import type { PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import type { BreakerOptions } from "./breaker.js";
 import { type CacheOptions, createResolver } from "./cache.js";
+import { deadlineSignal } from "./deadline.js";
 import {
   AccessDeniedError,
   AllBackendsFailedError,
   BackendUnavailableError,
   ConfigurationError,
+  InvalidSecretValueError,
   isSecretsError,
   ReadOnlyError,
   SecretNotFoundError,
@@ -23,6 +25,7 @@ import {
   assertTenant,
   isWithinNamespace,
   namespaceChain,
+  refId,
   type SecretRef,
   validateRef,
 } from "./ref.js";
@@ -135,17 +138,70 @@ interface Found {
   readonly backend: string;
 }
 
+/** The caching resolver's synchronous read of a live entry (see `peek` in cache.ts). */
+type PeekingResolver = SecretResolver & {
+  peek(
+    ref: SecretRef,
+    id: string,
+  ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
+};
+
+/** One namespace level a ref is looked up at, in climbing order, with everything precomputed. */
+interface PlannedLevel {
+  readonly rule: RouteRule;
+  readonly resolver: PeekingResolver;
+  /** The validated ref at this level, and its cache id in `resolver`. */
+  readonly ref: SecretRef;
+  readonly id: string;
+  /** What `Found.namespace` says when the value is found here (a global backend: its rule). */
+  readonly foundIn: string;
+}
+
+/**
+ * A validated ref read from its own namespace (no `caller` elsewhere) and the levels it climbs.
+ * Rules and backends never change after construction, so a plan stays right for the router's life.
+ */
+interface Plan {
+  readonly ref: SecretRef;
+  /** The ref's namespace and tenant, read on every lookup (a frozen ref reads slower). */
+  readonly namespace: string;
+  readonly tenant: string | undefined;
+  readonly levels: readonly PlannedLevel[];
+  /** `levels[0]`, read by every resolve: a field load instead of an array access. */
+  readonly first: PlannedLevel | undefined;
+  /** The plan of the same key in another namespace or tenant. */
+  readonly next: Plan | undefined;
+  /** Plans in the chain from this one on. */
+  readonly depth: number;
+}
+
+/** Plans kept before the memo is emptied: enough for any working set, bounded for hostile input. */
+const MAX_PLANS = 10_000;
+/** Plans of one key kept in its chain; a key read in more namespaces is looked up by id. */
+const MAX_CHAIN = 8;
+const NO_OPTIONS: ResolveOptions = Object.freeze({});
+/** Read on every resolve: one module binding instead of a property of `channels`. */
+const resolveChannel = channels.resolve;
+
 class NamespaceRouter implements Router {
   readonly redactor: Redactor;
   readonly #backends: Readonly<Record<string, SecretBackend>>;
   readonly #resolvers = new Map<string, SecretResolver>();
   readonly #rules: readonly RouteRule[];
   readonly #ruleMemo = new Map<string, RouteRule | null>();
+  /** key → its plans, chained (see {@link #planFor}). */
+  readonly #plans = new Map<string, Plan>();
+  /** Plans of keys whose chain is full, by ref id; and those keys. */
+  readonly #crowded = new Map<string, Plan>();
+  readonly #crowdedKeys = new Set<string>();
+  #planCount = 0;
   readonly #envs: Readonly<Record<string, string>>;
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;
+  readonly #timeoutMs: number;
 
   constructor(options: RouterOptions) {
+    this.#timeoutMs = options.timeoutMs ?? 5000;
     this.redactor = options.redactor ?? createRedactor();
     this.#backends = options.backends;
     this.#envs = options.envs ?? {};
@@ -159,31 +215,252 @@ class NamespaceRouter implements Router {
           cache: options.cache,
           timeoutMs: options.timeoutMs,
           retry: options.retry,
+          breaker: options.breaker,
           redactor: this.redactor,
         }),
       );
     }
   }
 
-  async resolve(input: SecretRef, options: ResolveOptions = {}): Promise<SecretValue> {
-    const started = performance.now();
-    let found: Found | undefined;
-    try {
-      const ref = validateRef(input);
-      found = await this.#climb(ref, options);
-      let value = found.value;
-      if (options.subkey !== undefined) {
-        const leaf = extractSubkey(value.reveal(), ref.key, options.subkey);
-        this.redactor.register(leaf, { key: `${ref.key}.${options.subkey}` });
-        value = SecretValue.fromText(leaf, value.metadata);
+  /**
+   * Not `async`, for the cached case (the hot path of every executor): the ref's plan comes from a
+   * memo (no validation, namespace chain, rule lookups or ref copies per call), each level's cache
+   * is read synchronously, and a hit returns its entry's settled promise, instead of four nested
+   * async functions, each allocating a promise and a microtask hop, plus an error object built,
+   * redacted and thrown for every level an inherited key climbs past. The first level without a
+   * live entry continues in {@link #resolveSlow}, which starts at that level so no level is counted
+   * twice. Behaviour (values, errors, stats, telemetry, audit) is the slow path's.
+   *
+   * The common call (no options, nobody listening, no audit, found at the first level) is kept in
+   * this small function so V8 inlines it into the caller; everything else is {@link #resolveFrom}.
+   */
+  resolve(input: SecretRef, options?: ResolveOptions): Promise<SecretValue> {
+    if (options === undefined && this.#audit === undefined && !resolveChannel.hasSubscribers) {
+      const plan = this.#knownPlan(input);
+      const level = plan?.first;
+      if (level !== undefined) {
+        const hit = level.resolver.peek(level.ref, level.id);
+        if (hit) {
+          hit.settled ??= Promise.resolve(hit.value);
+          return hit.settled;
+        }
+        return this.#notAtFirstLevel(input, plan as Plan, hit);
       }
-      this.#record(input, options, started, found, "ok");
-      return value;
-    } catch (raw) {
-      const error = this.#failed(raw);
-      this.#record(input, options, started, found, error.code, error.backend);
-      throw error;
     }
+    return this.#resolveFrom(input, options ?? NO_OPTIONS, undefined, 0);
+  }
+
+  /** The rest of a plain resolve whose first level held no live value. */
+  #notAtFirstLevel(input: SecretRef, plan: Plan, first: null | undefined): Promise<SecretValue> {
+    // A cached not-found (counted by peek): climb on from the next level. Not cached: the backend.
+    if (first === null) return this.#resolveFrom(input, NO_OPTIONS, plan, 1);
+    return this.#resolveSlow(input, NO_OPTIONS, Number.NaN, plan, 0);
+  }
+
+  /** The general resolve: the plan's levels from `from` on, synchronously while their entries are live. */
+  #resolveFrom(
+    input: SecretRef,
+    options: ResolveOptions,
+    known: Plan | undefined,
+    from: number,
+  ): Promise<SecretValue> {
+    // The start time serves only the telemetry event's duration: read only while someone listens,
+    // since a clock read can cost as much as the rest of a cached resolve (see cache.ts).
+    const started = channels.resolve.hasSubscribers ? performance.now() : Number.NaN;
+    // Read the ref once: a getter must not pass the caller check with one namespace and plan another.
+    input = snapshot(input);
+    const plan =
+      known ??
+      (options.caller === undefined || options.caller === (input as Partial<SecretRef> | null)?.namespace
+        ? this.#planFor(input)
+        : undefined);
+    if (plan === undefined) return this.#resolveSlow(input, options, started, undefined, 0);
+    const levels = plan.levels;
+    let i = from;
+    for (; i < levels.length; i++) {
+      const level = levels[i] as PlannedLevel;
+      const hit = level.resolver.peek(level.ref, level.id);
+      if (hit === undefined) break; // not cached: ask the backend from this level on
+      if (hit === null) continue; // a cached not-found: climb
+      // Nothing to record (no listener, no audit) and no sub-key: the entry's settled promise,
+      // made once and shared by every hit (see `settled` in cache.ts), so a hit allocates nothing.
+      if (options.subkey === undefined && this.#audit === undefined && Number.isNaN(started)) {
+        hit.settled ??= Promise.resolve(hit.value);
+        return hit.settled;
+      }
+      const found: Found = {
+        value: hit.value,
+        namespace: level.foundIn,
+        backend: level.rule.backend,
+      };
+      try {
+        return Promise.resolve(this.#finish(plan.ref, input, options, started, found));
+      } catch (raw) {
+        return Promise.reject(this.#fail(input, options, started, found, raw));
+      }
+    }
+    return this.#resolveSlow(input, options, started, plan, i);
+  }
+
+  async #resolveSlow(
+    input: SecretRef,
+    options: ResolveOptions,
+    started: number,
+    plan: Plan | undefined,
+    from: number,
+  ): Promise<SecretValue> {
+    let found: Found | undefined;
+    if (Number.isNaN(started)) started = performance.now(); // async from here: the subscriber may come
+    // One deadline for the whole resolve: every level climbed and every replica asked share it.
+    const deadlineAt = performance.now() + this.#timeoutMs;
+    const signal = deadlineSignal(this.#timeoutMs, options.signal);
+    try {
+      if (plan === undefined) {
+        const ref = validateRef(input);
+        found = await this.#climb(ref, { ...options, signal }, deadlineAt);
+        return this.#finish(ref, input, options, started, found);
+      }
+      // The climb along the plan, inline: one async function per miss instead of three.
+      const { ref, levels } = plan;
+      if (levels.length === 0) throw this.#noRule(ref);
+      const resolveOptions = { signal };
+      for (let i = from; i < levels.length && found === undefined; i++) {
+        const level = levels[i] as PlannedLevel;
+        try {
+          found = level.rule.fallback?.length
+            ? await this.#readAt(level, signal, deadlineAt)
+            : {
+                value: await level.resolver.resolve(level.ref, resolveOptions),
+                namespace: level.foundIn,
+                backend: level.rule.backend,
+              };
+        } catch (error) {
+          if (!(error instanceof SecretNotFoundError)) throw error;
+        }
+      }
+      if (found === undefined) throw new SecretNotFoundError(ref.key);
+      return this.#finish(ref, input, options, started, found);
+    } catch (raw) {
+      throw this.#fail(input, options, started, found, this.#timedOut(raw, signal, options.signal));
+    }
+  }
+
+  /** One planned level through its rule's replicas. */
+  async #readAt(level: PlannedLevel, signal: AbortSignal | undefined, deadlineAt: number): Promise<Found> {
+    const read = await this.#readWithReplicas(level.rule, level.ref, signal, deadlineAt);
+    return { value: read.value, namespace: level.foundIn, backend: read.backend };
+  }
+
+  #noRule(ref: SecretRef): ConfigurationError {
+    const who = ref.tenant === undefined ? "" : ` for tenant '${ref.tenant}'`;
+    return new ConfigurationError(
+      `No rule serves namespace '${ref.namespace}'${who}: add one to 'namespaces'.`,
+    );
+  }
+
+  /** The sub-key, if asked, and the record of a found value. */
+  #finish(ref: SecretRef, input: SecretRef, options: ResolveOptions, started: number, found: Found) {
+    let value = found.value;
+    if (options.subkey !== undefined) {
+      const leaf = extractSubkey(textOf(value, ref.key, options.subkey), ref.key, options.subkey);
+      this.redactor.register(leaf, { key: `${ref.key}.${options.subkey}` });
+      value = SecretValue.fromText(leaf, value.metadata);
+    }
+    this.#record(input, options, started, found, "ok");
+    return value;
+  }
+
+  #fail(
+    input: SecretRef,
+    options: ResolveOptions,
+    started: number,
+    found: Found | undefined,
+    raw: unknown,
+  ): SecretsError {
+    const error = this.#failed(raw);
+    this.#record(input, options, started, found, error.code, error.backend);
+    return error;
+  }
+
+  /**
+   * The memoized plan of a ref read from its own namespace; `undefined` for a ref outside the
+   * grammar (the slow path then throws the right error). One map lookup by key, then a short
+   * chain (at most {@link MAX_CHAIN}) of the plans of that key in other namespaces or tenants: a
+   * lookup of an existing string costs about as much as the rest of a cached resolve on a slow VM,
+   * so nested maps (tenant → namespace → key) would cost three, and a joined key would build and
+   * hash a new string on every call.
+   */
+  #planFor(input: SecretRef): Plan | undefined {
+    const known = this.#knownPlan(input);
+    if (known !== undefined || typeof input !== "object" || input === null) return known;
+    const { tenant, namespace, key } = input;
+    let ref: SecretRef;
+    try {
+      ref = validateRef({ tenant, namespace, key });
+    } catch {
+      return undefined;
+    }
+    if (this.#planCount >= MAX_PLANS) {
+      this.#plans.clear();
+      this.#crowded.clear();
+      this.#crowdedKeys.clear();
+      this.#planCount = 0;
+    }
+    const chain = this.#plans.get(ref.key);
+    this.#planCount++;
+    if (chain === undefined || chain.depth < MAX_CHAIN) {
+      const built = this.#buildPlan(ref, chain);
+      this.#plans.set(ref.key, built);
+      return built;
+    }
+    // A key read in many namespaces: past a few, its plans go by id (a string built per lookup).
+    const built = this.#buildPlan(ref, undefined);
+    this.#crowded.set(refId(ref), built);
+    this.#crowdedKeys.add(ref.key);
+    return built;
+  }
+
+  /** The memoized plan of `input`, if any (the lookup half of {@link #planFor}, small enough to inline). */
+  #knownPlan(input: SecretRef): Plan | undefined {
+    if (typeof input !== "object" || input === null) return undefined;
+    const { tenant, namespace, key } = input;
+    for (let plan = this.#plans.get(key); plan !== undefined; plan = plan.next) {
+      if (plan.namespace === namespace && plan.tenant === tenant) return plan;
+    }
+    return this.#crowdedKeys.size === 0 ? undefined : this.#crowdedPlan(tenant, namespace, key);
+  }
+
+  #crowdedPlan(tenant: unknown, namespace: unknown, key: unknown): Plan | undefined {
+    if (typeof key !== "string" || !this.#crowdedKeys.has(key) || typeof namespace !== "string")
+      return undefined;
+    if (tenant !== undefined && typeof tenant !== "string") return undefined;
+    return this.#crowded.get(refId({ tenant, namespace, key }));
+  }
+
+  /** What {@link #climb} does for a caller in the ref's own namespace, decided once. */
+  #buildPlan(ref: SecretRef, next: Plan | undefined): Plan {
+    const levels: PlannedLevel[] = [];
+    const askedGlobal = new Set<string>();
+    for (const level of namespaceChain(ref.namespace)) {
+      const rule = this.ruleFor(level, ref.tenant);
+      if (!rule) continue;
+      const global = this.#backends[rule.backend]?.capabilities.global === true;
+      if (global) {
+        if (askedGlobal.has(rule.backend)) continue; // same answer at every level
+        askedGlobal.add(rule.backend);
+      }
+      const levelRef = validateRef({ ...ref, namespace: level });
+      levels.push({
+        rule,
+        resolver: this.#resolvers.get(rule.backend) as PeekingResolver,
+        ref: levelRef,
+        id: refId(levelRef),
+        foundIn: global ? rule.match : level,
+      });
+    }
+    // Not frozen: V8 reads frozen arrays and objects slower, and this one never leaves the router.
+    const depth = next === undefined ? 1 : next.depth + 1;
+    return { ref, namespace: ref.namespace, tenant: ref.tenant, levels, first: levels[0], next, depth };
   }
 
   /** Telemetry and audit for one access; neither can break the resolve. */
@@ -196,17 +473,21 @@ class NamespaceRouter implements Router {
     failedBackend?: string,
   ): void {
     const backend = found?.backend ?? failedBackend;
-    publish(channels.resolve, () => ({
-      tenant: ref.tenant,
-      namespace: ref.namespace,
-      key: ref.key,
-      backend,
-      foundIn: found?.namespace,
-      outcome,
-      stale: found?.value.stale ?? false,
-      durationMs: performance.now() - started,
-      executionId: options.executionId,
-    }));
+    ref = recordable(ref); // the ref as given: maybe not an object, maybe not strings
+    // Checked here, not only in publish(), so an unobserved resolve allocates no event closure.
+    if (channels.resolve.hasSubscribers)
+      publish(channels.resolve, () => ({
+        tenant: ref.tenant,
+        namespace: ref.namespace,
+        key: ref.key,
+        backend,
+        foundIn: found?.namespace,
+        outcome,
+        stale: found?.value.stale ?? false,
+        // NaN: nobody listened when this (synchronous) resolve started.
+        durationMs: Number.isNaN(started) ? 0 : performance.now() - started,
+        executionId: options.executionId,
+      }));
     if (!this.#audit) return;
     const event: AuditEvent = {
       time: new Date().toISOString(),
@@ -249,12 +530,13 @@ class NamespaceRouter implements Router {
   }
 
   async explain(input: SecretRef, options: ResolveOptions = {}): Promise<Explanation> {
-    let first = { namespace: input.namespace, backend: "" };
+    let first = { namespace: recordable(input).namespace, backend: "" };
     try {
       const ref = validateRef(input);
       const rule = this.#firstRule(ref);
       first = { namespace: ref.namespace, backend: rule?.backend ?? "" };
-      const found = await this.#climb(ref, options);
+      const signal = deadlineSignal(this.#timeoutMs, options.signal);
+      const found = await this.#climb(ref, { ...options, signal }, performance.now() + this.#timeoutMs);
       return { status: "found", namespace: found.namespace, backend: found.backend };
     } catch (raw) {
       const error = this.#failed(raw);
@@ -389,7 +671,7 @@ class NamespaceRouter implements Router {
   }
 
   /** Looks in the namespace, then each ancestor, each in its own rule's backend; only not-found climbs. */
-  async #climb(ref: SecretRef, options: ResolveOptions): Promise<Found> {
+  async #climb(ref: SecretRef, options: ResolveOptions, deadlineAt: number): Promise<Found> {
     const caller = options.caller ?? ref.namespace;
     if (caller !== ref.namespace) {
       assertNamespace(caller);
@@ -411,7 +693,12 @@ class NamespaceRouter implements Router {
         askedGlobal.add(rule.backend);
       }
       try {
-        const value = await this.#readWithReplicas(rule, { ...ref, namespace: level }, options.signal);
+        const value = await this.#readWithReplicas(
+          rule,
+          { ...ref, namespace: level },
+          options.signal,
+          deadlineAt,
+        );
         return { value: value.value, namespace: global ? rule.match : level, backend: value.backend };
       } catch (error) {
         if (!(error instanceof SecretNotFoundError)) throw error;
@@ -431,12 +718,21 @@ class NamespaceRouter implements Router {
     rule: RouteRule,
     ref: SecretRef,
     signal: AbortSignal | undefined,
+    deadlineAt: number,
   ): Promise<{ value: SecretValue; backend: string }> {
     const failures: Array<{ backend: string; error: SecretsError }> = [];
-    for (const name of [rule.backend, ...(rule.fallback ?? [])]) {
+    const names = [rule.backend, ...(rule.fallback ?? [])];
+    for (const [i, name] of names.entries()) {
       const resolver = this.#resolvers.get(name) as SecretResolver;
+      // Each backend still to ask gets an equal share of the time left, so a blackholed primary
+      // leaves its replicas time to answer within the deadline.
+      const left = names.length - i;
+      const budget =
+        left === 1
+          ? signal
+          : deadlineSignal(Math.max(1, Math.floor((deadlineAt - performance.now()) / left)), signal);
       try {
-        return { value: await resolver.resolve(ref, { signal }), backend: name };
+        return { value: await resolver.resolve(ref, { signal: budget }), backend: name };
       } catch (error) {
         if (!(error instanceof BackendUnavailableError) || !rule.fallback?.length) throw error;
         failures.push({ backend: name, error });
@@ -479,11 +775,50 @@ class NamespaceRouter implements Router {
     return { rule, backend };
   }
 
+  /** An unavailable error caused by the router's own deadline says so (not "aborted by the caller"). */
+  #timedOut(raw: unknown, deadline: AbortSignal, callerSignal: AbortSignal | undefined): unknown {
+    if (!deadline.aborted || callerSignal?.aborted) return raw;
+    if (!(raw instanceof BackendUnavailableError) || raw instanceof AllBackendsFailedError) return raw;
+    return new BackendUnavailableError(`Timed out after ${this.#timeoutMs} ms resolving a secret.`, {
+      backend: raw.backend,
+      cause: raw,
+    });
+  }
+
   #failed(raw: unknown): SecretsError {
     const error = isSecretsError(raw)
       ? raw
       : new BackendUnavailableError("Resolving a secret failed unexpectedly.", { cause: raw });
     return this.redactor.redactError(error);
+  }
+}
+
+/** The fields of a ref, each read once, in a plain object (anything not an object passes as is). */
+function snapshot(input: SecretRef): SecretRef {
+  if (typeof input !== "object" || input === null) return input;
+  const { tenant, namespace, key } = input;
+  return tenant === undefined ? ({ namespace, key } as SecretRef) : ({ tenant, namespace, key } as SecretRef);
+}
+
+/** The fields of a ref as given, fit for telemetry and audit: strings, whatever the input was. */
+function recordable(input: unknown): SecretRef {
+  const r = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  return {
+    tenant: typeof r.tenant === "string" ? r.tenant : undefined,
+    namespace: text(r.namespace),
+    key: text(r.key),
+  };
+}
+
+/** The text of a value whose sub-key is read: bytes that are not UTF-8 have none. */
+function textOf(value: SecretValue, key: string, subkey: string): string {
+  try {
+    return value.reveal();
+  } catch {
+    throw new InvalidSecretValueError(
+      `Failed to read secret sub-key '${subkey}' from secret '${key}': the secret is binary, not UTF-8 text.`,
+    );
   }
 }
 
@@ -508,7 +843,8 @@ function validateRules(
     if (seen.has(id)) fail("another rule has the same match and tenant.");
     seen.add(id);
     for (const name of [rule.backend, ...(rule.fallback ?? [])]) {
-      const backend = backends[name];
+      // Own properties only: `constructor` or `toString` must not pass for a backend.
+      const backend = Object.hasOwn(backends, name) ? backends[name] : undefined;
       if (!backend) fail(`backend '${name}' is not defined in 'backends'.`);
       if (backend?.capabilities.global && rule.tenant !== undefined && !rule.shared) {
         fail(`backend '${name}' ignores tenants; set 'shared: true' to let tenant '${rule.tenant}' use it.`);
