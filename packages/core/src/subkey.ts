@@ -3,8 +3,21 @@
  * text unchanged (`1.0` stays `1.0`, big integers keep every digit), a string its text, and an
  * object or array its compact JSON.
  */
-import { isLosslessNumber, parse, stringify } from "lossless-json";
+import { createRequire } from "node:module";
 import { InvalidSecretValueError, SubkeyNotFoundError } from "./errors.js";
+
+type LosslessJson = typeof import("lossless-json");
+
+/**
+ * lossless-json is loaded on the first sub-key read, not with `@keyway/core`: its ESM build costs
+ * ~14 ms at import, a third of core's import time (bench/cases/import-cost.mjs), and most
+ * processes never read a sub-key. `require` keeps `extractSubkey` synchronous.
+ */
+let lossless: LosslessJson | undefined;
+const losslessJson = (): LosslessJson => {
+  lossless ??= createRequire(import.meta.url)("lossless-json") as LosslessJson;
+  return lossless;
+};
 
 /**
  * Extracts `subkey` from the JSON object in `value`.
@@ -12,6 +25,7 @@ import { InvalidSecretValueError, SubkeyNotFoundError } from "./errors.js";
  * @throws SubkeyNotFoundError when the object has no such top-level key.
  */
 export function extractSubkey(value: string, key: string, subkey: string): string {
+  const { isLosslessNumber, parse, stringify } = losslessJson();
   let parsed: unknown;
   try {
     parsed = parse(value);

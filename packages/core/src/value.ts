@@ -17,6 +17,12 @@ export interface SecretMetadata {
 }
 
 const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
+const NO_METADATA: Readonly<SecretMetadata> = Object.freeze({});
+
+function isEmpty(metadata: SecretMetadata): boolean {
+  for (const key in metadata) if ((metadata as Record<string, unknown>)[key] !== undefined) return false;
+  return true;
+}
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** A resolved secret. Text or bytes; `isBinary` tells which the backend stored. */
@@ -38,7 +44,8 @@ export class SecretValue {
     this.#text = text;
     this.#bytes = bytes;
     this.isBinary = bytes !== undefined;
-    this.metadata = Object.freeze({ ...metadata });
+    // Most values carry no metadata: one shared frozen object saves ~56 bytes per cached secret.
+    this.metadata = isEmpty(metadata) ? NO_METADATA : Object.freeze({ ...metadata });
     this.stale = stale;
   }
 
