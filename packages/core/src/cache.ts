@@ -3,6 +3,7 @@
  * adds jittered TTL, refresh-ahead for hot keys, a negative cache, bounded stale-if-error,
  * deadlines, retries and stats.
  */
+import { setMaxListeners } from "node:events";
 import { LRUCache } from "lru-cache";
 import type { GetManyResult, SecretBackend } from "./backend.js";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
@@ -620,6 +621,9 @@ class CachingResolver implements SecretResolver {
  */
 function loadSignal(timeoutMs: number, parent: AbortSignal): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
+  // One load's signal fans out to every request of it (batch chunks, retries, SDK internals):
+  // more than Node's default of 10 listeners is expected, not a leak.
+  setMaxListeners(0, controller.signal);
   if (parent.aborted) {
     controller.abort(parent.reason);
     return { signal: controller.signal, done: () => {} };
@@ -677,6 +681,7 @@ class Batcher {
     this.#queue = [];
     const refs = batch.map((item) => item.ref);
     const signal = batch.length === 1 ? batch[0]?.signal : AbortSignal.any(batch.map((item) => item.signal));
+    if (signal) setMaxListeners(0, signal);
     try {
       const results = await this.getMany(refs, signal as AbortSignal);
       for (const item of batch) {

@@ -1,4 +1,5 @@
 /** Deadlines: every resolve settles by its `timeoutMs`, whatever the backend does. */
+import { setMaxListeners } from "node:events";
 import { BackendUnavailableError } from "./errors.js";
 
 /**
@@ -48,5 +49,8 @@ function abortError(what: string, backend?: string): BackendUnavailableError {
 /** A signal that aborts after `timeoutMs` or when `parent` aborts. */
 export function deadlineSignal(timeoutMs: number, parent?: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutMs);
-  return parent ? AbortSignal.any([parent, timeout]) : timeout;
+  const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;
+  // Every level, replica and retry of one resolve listens to it: many listeners are expected.
+  setMaxListeners(0, signal);
+  return signal;
 }
