@@ -9,7 +9,7 @@
 //
 // Counting uses: with the destination namespace one level below the root, planning asks OpenBao
 // once per key (a read that 404s; the root level is the env backend, which is no request), and
-// each put is two requests (the KV v2 data, then its custom metadata). So a token of
+// each put is two requests (the KV v2 custom metadata, then its data). So a token of
 // KEYS + 2 × DONE uses lets the plan and DONE puts through and fails the rest. The assertions do
 // not depend on that arithmetic being exact: they check that some keys were written and some
 // failed, that the re-run skips exactly what the first run left behind, and the end state.
@@ -47,7 +47,7 @@ describe.skipIf(serversMissing)("a copy interrupted by the destination, resumed"
     expect(first.created + first.failed).toBe(KEYS);
     expect(interrupted.stderr).toMatch(/failed RESUME_\d+: Vault denied write access/);
     const written = ((await bao.list?.("resume")) ?? []).map((l) => l.key);
-    // A put whose data landed before its metadata write was refused counts as failed but exists.
+    // A put cut off after its metadata write leaves no version: it reads as absent and is redone.
     expect(written.length).toBeGreaterThanOrEqual(first.created);
     expect(written.length).toBeLessThanOrEqual(first.created + 1);
     expect(written.length).toBeLessThan(KEYS);

@@ -8,6 +8,7 @@ import {
   SecretDisabledError,
   type SecretListing,
   type SecretMetadata,
+  SecretNotFoundError,
   type SecretRef,
   type SecretValue,
 } from "@keyway/core";
@@ -93,6 +94,7 @@ export function createStore(o: ResolvedOptions, call: Call) {
     if (!body) return undefined;
     const data = body.data ?? {};
     if (kv === 1) return metadataFromV1(data);
+    if (isUnwritten(data)) return undefined; // a create cut off after its metadata: not a secret
     return {
       ...metadataFromCustom(data.custom_metadata),
       ...versionInfo(data.current_version, data.updated_time),
@@ -161,25 +163,67 @@ export function createStore(o: ResolvedOptions, call: Call) {
         return;
       }
       const custom = metadata ? encodeCustomMetadata(ref.key, metadata, name) : undefined;
-      await call(ctx, signal, (c, ro) =>
-        c.write(api, cas === undefined ? { data } : { data, options: { cas } }, ro),
-      );
-      if (custom) {
-        const metaApi = metadataPath(mount, path);
+      const metaApi = metadataPath(mount, path);
+      const writeMetadata = async () => {
+        if (!custom) return;
         await call({ ...ctx, path: metaApi }, signal, (c, ro) =>
           c.write(metaApi, { custom_metadata: custom }, ro),
         );
+      };
+      const writeData = () =>
+        call(ctx, signal, (c, ro) =>
+          c.write(api, cas === undefined ? { data } : { data, options: { cas } }, ro),
+        );
+      // KV v2 takes the value and the custom metadata in two requests. The data write is the commit
+      // point: it is the request that makes a version, and a version is what every read (get, list,
+      // getMany, delete) takes as "the secret exists". So a plain put writes the metadata FIRST:
+      // - a create cut off between the two leaves a metadata-only path (current_version 0), which
+      //   reads as not found, so a re-run (`keyway copy`) plans it as a create again and completes it;
+      // - an update cut off between the two leaves the old value and version with the new metadata;
+      //   the version did not move, so anything that compares versions, or a re-run with
+      //   --overwrite, redoes the whole put. (Value first would instead leave a new version with stale
+      //   metadata that no version check can tell apart from a finished put.)
+      // This needs no extra request to tell a create from an update.
+      // Check-and-set is the exception: the CAS check happens on the data write, and a put that
+      // loses it must change nothing, so the value goes first and the metadata only once the check
+      // passed. A putWithCas cut off between the two leaves the new version without the new
+      // metadata; the caller repairs it with putWithCas(ref, value, <that version>, metadata).
+      if (cas === undefined) {
+        await writeMetadata();
+        await writeData();
+      } else {
+        await writeData();
+        await writeMetadata();
       }
     },
 
-    /** Vault answers 204 to deleting a missing path, so existence is checked first. */
+    /**
+     * Vault answers 204 to deleting a missing path, so existence is checked first. A KV v2
+     * metadata-only path (a create cut off before its value, see `write`) is not a secret, so
+     * deleting it is SecretNotFoundError like everywhere else; the orphan metadata is removed
+     * first all the same, so nothing of the failed create is left behind.
+     */
     async remove(ref: SecretRef, signal: AbortSignal | undefined): Promise<void> {
       const path = secretPath(layout, ref);
       const api = kv === 2 ? metadataPath(mount, path) : dataPath(mount, 1, path);
-      await call({ operation: "delete", path: api, key: ref.key }, signal, (c, ro) => c.read(api, ro));
-      await call({ operation: "delete", path: api, key: ref.key }, signal, (c, ro) => c.delete(api, ro));
+      const ctx = { operation: "delete" as const, path: api, key: ref.key };
+      const body = await call<Body>(ctx, signal, (c, ro) => c.read(api, ro));
+      await call(ctx, signal, (c, ro) => c.delete(api, ro));
+      if (kv === 2 && isUnwritten(body?.data ?? {}))
+        throw new SecretNotFoundError(ref.key, { backend: name });
     },
   };
+}
+
+/**
+ * True for KV v2 metadata of a path that holds no version: a create cut off after its metadata
+ * write (see `write`), or metadata another tool wrote alone. Such a path is not a secret. (A path
+ * whose current version is soft-deleted does have a version: reads say SecretDisabledError.)
+ */
+function isUnwritten(metadata: Record<string, unknown>): boolean {
+  const versions = metadata.versions;
+  const none = typeof versions === "object" && versions !== null && Object.keys(versions).length === 0;
+  return metadata.current_version === 0 || none;
 }
 
 function versionInfo(version: unknown, time: unknown): SecretMetadata {

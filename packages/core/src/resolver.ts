@@ -14,6 +14,15 @@ export interface ResolveOptions {
    * `secret('K', namespace='x')`). The router checks the caller may read there.
    */
   caller?: string | undefined;
+  /**
+   * Climb the namespace tree: a key not found in the ref's namespace is looked up in each
+   * ancestor, each in its own rule's backend. With `false` the router asks only the ref's own
+   * namespace (its rule's backend, then that rule's replicas): not found there is not found, and
+   * the backends of ancestor namespaces are never asked, so their failures cannot reach the caller.
+   * A single-backend resolver has no tree and ignores it.
+   * @default true
+   */
+  inherit?: boolean | undefined;
   /** The caller's execution id, carried into audit events and telemetry. */
   executionId?: string | undefined;
   /** Aborts this caller's wait (other callers sharing the request are unaffected). */

@@ -254,7 +254,7 @@ class NamespaceRouter implements Router {
   #notAtFirstLevel(input: SecretRef, plan: Plan, first: null | undefined): Promise<SecretValue> {
     // A cached not-found (counted by peek): climb on from the next level. Not cached: the backend.
     if (first === null) return this.#resolveFrom(input, NO_OPTIONS, plan, 1);
-    return this.#resolveSlow(input, NO_OPTIONS, Number.NaN, plan, 0);
+    return this.#resolveSlow(input, NO_OPTIONS, Number.NaN, plan, 0, plan.levels.length);
   }
 
   /** The general resolve: the plan's levels from `from` on, synchronously while their entries are live. */
@@ -274,10 +274,13 @@ class NamespaceRouter implements Router {
       (options.caller === undefined || options.caller === (input as Partial<SecretRef> | null)?.namespace
         ? this.#planFor(input)
         : undefined);
-    if (plan === undefined) return this.#resolveSlow(input, options, started, undefined, 0);
+    if (plan === undefined) return this.#resolveSlow(input, options, started, undefined, 0, 0);
     const levels = plan.levels;
+    // `inherit: false`: the first planned level only, which is the ref's own namespace (a rule
+    // serving an ancestor serves the namespace too, so the first level with a rule is the ref's).
+    const end = options.inherit === false ? Math.min(levels.length, 1) : levels.length;
     let i = from;
-    for (; i < levels.length; i++) {
+    for (; i < end; i++) {
       const level = levels[i] as PlannedLevel;
       const hit = level.resolver.peek(level.ref, level.id);
       if (hit === undefined) break; // not cached: ask the backend from this level on
@@ -299,15 +302,17 @@ class NamespaceRouter implements Router {
         return Promise.reject(this.#fail(input, options, started, found, raw));
       }
     }
-    return this.#resolveSlow(input, options, started, plan, i);
+    return this.#resolveSlow(input, options, started, plan, i, end);
   }
 
+  /** The plan's levels `from` up to `end` (excluded) through the backends; no plan: {@link #climb}. */
   async #resolveSlow(
     input: SecretRef,
     options: ResolveOptions,
     started: number,
     plan: Plan | undefined,
     from: number,
+    end: number,
   ): Promise<SecretValue> {
     let found: Found | undefined;
     if (Number.isNaN(started)) started = performance.now(); // async from here: the subscriber may come
@@ -324,7 +329,7 @@ class NamespaceRouter implements Router {
       const { ref, levels } = plan;
       if (levels.length === 0) throw this.#noRule(ref);
       const resolveOptions = { signal };
-      for (let i = from; i < levels.length && found === undefined; i++) {
+      for (let i = from; i < end && found === undefined; i++) {
         const level = levels[i] as PlannedLevel;
         try {
           found = level.rule.fallback?.length
@@ -670,7 +675,10 @@ class NamespaceRouter implements Router {
     return rule ?? undefined;
   }
 
-  /** Looks in the namespace, then each ancestor, each in its own rule's backend; only not-found climbs. */
+  /**
+   * Looks in the namespace, then each ancestor, each in its own rule's backend; only not-found
+   * climbs. With `inherit: false`, the namespace only.
+   */
   async #climb(ref: SecretRef, options: ResolveOptions, deadlineAt: number): Promise<Found> {
     const caller = options.caller ?? ref.namespace;
     if (caller !== ref.namespace) {
@@ -683,7 +691,8 @@ class NamespaceRouter implements Router {
     }
     const askedGlobal = new Set<string>();
     let served = false;
-    for (const level of namespaceChain(ref.namespace)) {
+    const levels = options.inherit === false ? [ref.namespace] : namespaceChain(ref.namespace);
+    for (const level of levels) {
       const rule = this.ruleFor(level, ref.tenant);
       if (!rule || !this.#mayRead(caller, level, ref.tenant)) continue;
       served = true;

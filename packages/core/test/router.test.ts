@@ -98,6 +98,120 @@ describe("router: rules and inheritance", () => {
   });
 });
 
+describe("router: inherit: false (the ref's own namespace only)", () => {
+  const rules: RouteRule[] = [
+    { match: "", backend: "root" },
+    { match: "company.team", backend: "team" },
+  ];
+  const setup = (team: Record<string, string | BackendUnavailableError> = {}) => {
+    const root = scriptedBackend({ PARENT_ONLY: "from-root", BOTH: "root-both" }, { name: "root" });
+    const own = scriptedBackend({ BOTH: "team-both", ...team }, { name: "team" });
+    return { root, team: own, r: router({ root, team: own }, rules) };
+  };
+  const ref = (key: string) => ({ namespace: "company.team.a", key });
+
+  it("a key only in a parent is not found, and the parent's backend is never asked", async () => {
+    const { root, team, r } = setup();
+    for (let i = 0; i < 2; i++) {
+      await expect(r.resolve(ref("PARENT_ONLY"), { inherit: false })).rejects.toBeInstanceOf(
+        SecretNotFoundError,
+      );
+    }
+    expect(await r.explain(ref("PARENT_ONLY"), { inherit: false })).toMatchObject({
+      status: "missing",
+      namespace: "company.team.a",
+      backend: "team",
+    });
+    expect(root.calls).toEqual([]);
+    expect(team.calls).toEqual(["PARENT_ONLY"]); // the own level once; then its cached not-found
+  });
+
+  it("asks the own level even when the namespace's rule is an ancestor's, and never climbs from it", async () => {
+    const r = router({ root: memory({ "a/K": "in-a" }, "root") }, [{ match: "", backend: "root" }]);
+    await expect(r.resolve({ namespace: "a.b", key: "K" }, { inherit: false })).rejects.toBeInstanceOf(
+      SecretNotFoundError,
+    );
+    expect((await r.resolve({ namespace: "a", key: "K" }, { inherit: false })).reveal()).toBe("in-a");
+    expect((await r.resolve({ namespace: "a.b", key: "K" })).reveal()).toBe("in-a");
+  });
+
+  it("explain reports the own level when found there, through the rule's replicas", async () => {
+    const { r } = setup();
+    expect(await r.explain(ref("BOTH"), { inherit: false })).toEqual({
+      status: "found",
+      namespace: "company.team.a",
+      backend: "team",
+    });
+    const primary = scriptedBackend({ K: new BackendUnavailableError("down") }, { name: "primary" });
+    const replica = scriptedBackend({ K: "from-replica" }, { name: "replica" });
+    const parent = scriptedBackend({ K: "from-parent" }, { name: "parent" });
+    const withReplica = router({ primary, replica, parent }, [
+      { match: "", backend: "parent" },
+      { match: "x", backend: "primary", fallback: ["replica"] },
+    ]);
+    expect(await withReplica.explain({ namespace: "x", key: "K" }, { inherit: false })).toEqual({
+      status: "found",
+      namespace: "x",
+      backend: "replica",
+    });
+    expect((await withReplica.resolve({ namespace: "x", key: "K" }, { inherit: false })).reveal()).toBe(
+      "from-replica",
+    );
+    expect(parent.calls).toEqual([]);
+  });
+
+  it("a failure at the own level is reported as usual; a failing parent is not asked", async () => {
+    const { r } = setup({ DOWN: new BackendUnavailableError("connection reset") });
+    await expect(r.resolve(ref("DOWN"), { inherit: false })).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(await r.explain(ref("DOWN"), { inherit: false })).toMatchObject({
+      status: "unavailable",
+      namespace: "company.team.a",
+      backend: "team",
+    });
+
+    const root = scriptedBackend({ K: new BackendUnavailableError("root is down") }, { name: "root" });
+    const team = scriptedBackend({}, { name: "team" });
+    const broken = router({ root, team }, rules);
+    expect(await broken.explain(ref("K"), { inherit: false })).toMatchObject({ status: "missing" });
+    expect(root.calls).toEqual([]);
+    // The default still climbs into the failing parent and says so.
+    expect(await broken.explain(ref("K"))).toMatchObject({ status: "unavailable" });
+    expect(root.calls).toEqual(["K"]);
+  });
+
+  it("the default (and inherit: true) still climbs, before and after an own-level read", async () => {
+    const { root, r } = setup();
+    await expect(r.resolve(ref("PARENT_ONLY"), { inherit: false })).rejects.toBeInstanceOf(
+      SecretNotFoundError,
+    );
+    expect((await r.resolve(ref("PARENT_ONLY"))).reveal()).toBe("from-root");
+    expect((await r.resolve(ref("PARENT_ONLY"), { inherit: true })).reveal()).toBe("from-root");
+    expect(await r.explain(ref("PARENT_ONLY"))).toEqual({
+      status: "found",
+      namespace: "company",
+      backend: "root",
+    });
+    // Cached now at every level: the own level still answers not found, synchronously from the cache.
+    const calls = root.calls.length;
+    await expect(r.resolve(ref("PARENT_ONLY"), { inherit: false })).rejects.toBeInstanceOf(
+      SecretNotFoundError,
+    );
+    expect(root.calls).toHaveLength(calls);
+    expect((await r.resolve(ref("BOTH"), { inherit: false })).reveal()).toBe("team-both");
+  });
+
+  it("a caller reading another namespace gets that namespace only", async () => {
+    const { root, r } = setup();
+    await expect(
+      r.resolve(ref("PARENT_ONLY"), { inherit: false, caller: "company.team.a.job" }),
+    ).rejects.toBeInstanceOf(SecretNotFoundError);
+    expect(root.calls).toEqual([]);
+    expect((await r.resolve(ref("PARENT_ONLY"), { caller: "company.team.a.job" })).reveal()).toBe(
+      "from-root",
+    );
+  });
+});
+
 describe("router: cross-namespace reads (namespace='…')", () => {
   const backends = () => ({
     root: memory({}),

@@ -29,17 +29,10 @@ type Action = "create" | "skip" | "overwrite";
 
 /** Whether `key` is stored in exactly `namespace` (an inherited value does not count). */
 async function existsAt(router: Router, key: string, namespace: string, tenant?: string): Promise<boolean> {
-  const where = await router.explain({ key, namespace, tenant });
+  // The destination's own level only: ancestors (and their backends' failures) are not its question.
+  const where = await router.explain({ key, namespace, tenant }, { inherit: false });
   if (where.status === "found") return where.namespace === namespace;
   if (where.status === "missing") return false;
-  // explain climbs past a level only when that level said "not found". So a failure from a
-  // backend the destination's rule does not use (primary or replica) came from an ancestor
-  // level, and the destination itself does not hold the key: an unreachable or forbidden store
-  // serving a parent namespace must not stop a copy into a healthy one (test/operations/copy-edges).
-  const rule = router.ruleFor(namespace, tenant);
-  const failedIn = where.error?.backend;
-  if (rule && failedIn !== undefined && failedIn !== rule.backend && !rule.fallback?.includes(failedIn))
-    return false;
   throw (
     where.error ?? new CliError(`Cannot tell whether '${key}' exists in '${namespace}'.`, EXIT.unavailable)
   );
