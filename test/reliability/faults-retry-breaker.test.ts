@@ -10,7 +10,7 @@ import {
   type SecretValue,
 } from "@keyway/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BACKENDS, makeBackend, runId, seed } from "./support/backends.js";
+import { BACKENDS, GET_ONLY, makeBackend, runId, seed } from "./support/backends.js";
 import { expectValue, failure, SLACK_MS, settled, watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";
 import { type Fixture, fixture } from "./support/fixture.js";
@@ -164,14 +164,7 @@ describe("jitter", () => {
       const times: number[] = [];
       const backend = {
         name: "flaky",
-        capabilities: {
-          write: false,
-          list: false,
-          batch: false,
-          versions: false,
-          caseSensitiveKeys: true,
-          maxValueBytes: 1024,
-        },
+        capabilities: GET_ONLY,
         async get(): Promise<SecretValue> {
           times.push(performance.now());
           throw new BackendUnavailableError("down");

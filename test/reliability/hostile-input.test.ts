@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { cli, tempFiles } from "../../packages/cli/test/harness.js";
 import { printedForms } from "../contract/index.js";
-import { BACKENDS, type BackendServer, makeBackend, runId } from "./support/backends.js";
+import { BACKENDS, type BackendServer, GET_ONLY, makeBackend, runId } from "./support/backends.js";
 import { watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";
 import { count, reportCounters } from "./support/stats.js";
@@ -303,14 +303,7 @@ describe("a binary secret that is not UTF-8 text", () => {
   const bytes = new Uint8Array([0xff, 0xfe, 0x00, 0x80, 0xc0, 0xaf]);
   const backend: SecretBackend = {
     name: "bin",
-    capabilities: {
-      write: false,
-      list: false,
-      batch: false,
-      versions: false,
-      caseSensitiveKeys: true,
-      maxValueBytes: 1024,
-    },
+    capabilities: GET_ONLY,
     async get() {
       return SecretValue.fromBytes(bytes);
     },

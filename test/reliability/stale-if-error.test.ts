@@ -15,7 +15,7 @@ import {
 } from "@keyway/core";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BACKENDS, directBackend, runId, seed, serverInfo } from "./support/backends.js";
+import { BACKENDS, directBackend, GET_ONLY, runId, seed, serverInfo } from "./support/backends.js";
 import { expectValue, failure, settled, watchUnhandledRejections } from "./support/checks.js";
 import { type Fixture, fixture } from "./support/fixture.js";
 import { count, reportCounters } from "./support/stats.js";
@@ -88,14 +88,7 @@ describe("stale-if-error, as a property of random histories", () => {
           );
           const backend = {
             name: "scripted",
-            capabilities: {
-              write: false,
-              list: false,
-              batch: false,
-              versions: false,
-              caseSensitiveKeys: true,
-              maxValueBytes: 1024,
-            },
+            capabilities: GET_ONLY,
             async get(ref: SecretRef): Promise<SecretValue> {
               const mode = modes.get(ref.key) as Mode;
               const value = `${ref.key}-value-${versions.get(ref.key)}`;
@@ -224,14 +217,7 @@ describe("a refresh-ahead that meets an outage", () => {
     let down = false;
     const backend = {
       name: "scripted",
-      capabilities: {
-        write: false,
-        list: false,
-        batch: false,
-        versions: false,
-        caseSensitiveKeys: true,
-        maxValueBytes: 1024,
-      },
+      capabilities: GET_ONLY,
       async get(): Promise<SecretValue> {
         count("backendCalls");
         if (down) throw new BackendUnavailableError("down");

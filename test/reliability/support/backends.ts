@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import { createVaultBackend } from "@keyway/backend-vault";
-import type { SecretBackend, SecretRef } from "@keyway/core";
+import type { BackendCapabilities, SecretBackend, SecretRef } from "@keyway/core";
 import { serverFromEnv } from "../../servers/index.js";
 
 /** The three servers behind the backends (moto: AWS, openbao: Vault, gcp: the GCP emulator). */
@@ -20,6 +20,16 @@ export function serverInfo(name: BackendServer | "toxiproxy") {
     throw new Error(`[keyway] the reliability suite needs ${name}: run scripts/emulators/install.sh`);
   return found;
 }
+
+/** Capabilities of the scripted get-only backends the tests build by hand. */
+export const GET_ONLY: BackendCapabilities = {
+  write: false,
+  list: false,
+  batch: false,
+  versions: false,
+  caseSensitiveKeys: true,
+  maxValueBytes: 1024,
+};
 
 /** A name unique to this file and run, for prefixes, keys and projects. */
 export const runId = () => randomBytes(4).toString("hex");
