@@ -4,6 +4,7 @@
 // T/10 window against the mean (jittered expiry should keep the cold fill's herd from coming back
 // every T). The defaults of the resolver are what is measured: they are what users get.
 import { createRedactor, createResolver, SecretValue } from "@keyway/core";
+import { READ_ONLY } from "../lib/backends.mjs";
 import { fmt } from "../lib/results.mjs";
 import { prng, secrets } from "../lib/seed.mjs";
 
@@ -33,14 +34,7 @@ export async function run(results, { quick }) {
   // by the fake time they arrive at.
   const backendFor = () => ({
     name: "fleet",
-    capabilities: {
-      write: false,
-      list: false,
-      batch: false,
-      versions: false,
-      caseSensitiveKeys: true,
-      maxValueBytes: 65536,
-    },
+    capabilities: READ_ONLY,
     get(ref) {
       windows[Math.floor((clock.now() - start) / WINDOW)]++;
       return Promise.resolve(SecretValue.fromText(values[Number(ref.key.slice(4))]));

@@ -1,6 +1,16 @@
 // In-process backends for the cases: every call counted, answers from a fixed map of values.
 import { SecretNotFoundError, SecretValue } from "@keyway/core";
 
+/** What the in-process bench backends can do: read only. */
+export const READ_ONLY = Object.freeze({
+  write: false,
+  list: false,
+  batch: false,
+  versions: false,
+  caseSensitiveKeys: true,
+  maxValueBytes: 65536,
+});
+
 /**
  * A backend that answers from `values` ("namespace/KEY" → value) after `latency`: a number of
  * milliseconds (setTimeout, no concurrency limit), or 0 for an already-settled promise. With
@@ -10,14 +20,7 @@ export function countingBackend(values, { latency = 0, name = "bench", copy = fa
   const backend = {
     name,
     calls: 0,
-    capabilities: {
-      write: false,
-      list: false,
-      batch: false,
-      versions: false,
-      caseSensitiveKeys: true,
-      maxValueBytes: 65536,
-    },
+    capabilities: READ_ONLY,
     async get(ref) {
       backend.calls++;
       if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
