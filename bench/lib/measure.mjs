@@ -10,11 +10,15 @@ import { Bench } from "tinybench";
  * fn performs, so sub-microsecond operations are not drowned by the timer's own cost), and
  * `ratio(a, b)`: the median over rounds of a's time over b's in the same round. Many short rounds
  * keep the two sides of a ratio close in time; the median drops the rounds a neighbour disturbed.
+ * Tasks that take many milliseconds need few `iterations` (with `time: 0`) and little `warmup`.
  */
-export async function compare(tasks, { rounds = 3, time = 300, batch = 1, iterations = 16 } = {}) {
+export async function compare(
+  tasks,
+  { rounds = 3, time = 300, batch = 1, iterations = 16, warmup = 4 } = {},
+) {
   const perRound = Object.fromEntries(Object.keys(tasks).map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    const bench = new Bench({ time, iterations, warmupIterations: 4, throws: true });
+    const bench = new Bench({ time, iterations, warmupIterations: warmup, throws: true });
     const names = Object.keys(tasks);
     const shift = round % names.length;
     const order = [...names.slice(shift), ...names.slice(0, shift)];

@@ -3,6 +3,7 @@
  * base64 in all its variants, hex, JSON-, XML- and URL-escaped), is replaced by a fixed mask in
  * text, log records, errors and streams.
  */
+import { Buffer } from "node:buffer";
 import type { Transform } from "node:stream";
 import { ConfigurationError } from "../errors.js";
 import { MASK, type SecretValue } from "../value.js";
@@ -71,6 +72,9 @@ interface Registration {
 class DefaultRedactor implements Redactor {
   readonly mask: string;
   readonly #engine: MatchEngine;
+  /** The same patterns as UTF-8 bytes, for streams; built on the first `stream()` call. */
+  #byteEngine: MatchEngine | undefined;
+  readonly #anywhereLength: number;
   readonly #minLength: number;
   readonly #maxValues: number;
   readonly #maxAgeMs: number;
@@ -88,7 +92,8 @@ class DefaultRedactor implements Redactor {
     if (!(this.#maxAgeMs > 0))
       throw new ConfigurationError("redactor option maxAgeMs must be a positive number");
     if (this.mask.length === 0) throw new ConfigurationError("redactor option mask must not be empty");
-    this.#engine = new MatchEngine({ anywhereLength: Math.max(anywhere, this.#minLength) });
+    this.#anywhereLength = Math.max(anywhere, this.#minLength);
+    this.#engine = new MatchEngine({ anywhereLength: this.#anywhereLength });
     this.#onWarning =
       options.onWarning ?? ((message) => process.emitWarning(message, { code: "KEYWAY_SHORT_SECRET" }));
   }
@@ -142,15 +147,22 @@ class DefaultRedactor implements Redactor {
   }
 
   stream(): Transform {
-    const engine = this.#engine;
+    if (this.#byteEngine === undefined) {
+      this.#byteEngine = new MatchEngine({ anywhereLength: this.#anywhereLength, encoding: "utf8" });
+      for (const [id, registration] of this.#values)
+        this.#applyTo(this.#byteEngine, plainOf(id), registration.excludeJsonKeys, 1);
+    }
+    const engine = this.#byteEngine;
     return redactingStream({
-      mask: this.mask,
+      mask: Buffer.from(this.mask, "utf8"),
       get holdback() {
-        return Math.max(engine.maxLength - 1, engine.maxWordLength);
+        // A whole word is decided by the character after it, up to 4 bytes.
+        const word = engine.maxWordLength === 0 ? 0 : engine.maxWordLength + 3;
+        return Math.max(engine.maxLength - 1, word);
       },
-      ranges: (text, from, openEnd) => {
+      ranges: (bytes, from, openEnd) => {
         this.#expire(Date.now());
-        return engine.ranges(text, from, openEnd);
+        return engine.ranges(bytes, from, openEnd);
       },
     });
   }
@@ -160,17 +172,28 @@ class DefaultRedactor implements Redactor {
    * Returns the first plain form too short to mask, if any.
    */
   #apply(value: string | Uint8Array, excludeJsonKeys: readonly string[] | undefined, delta: 1 | -1) {
+    const tooShort = this.#applyTo(this.#engine, value, excludeJsonKeys, delta);
+    if (this.#byteEngine !== undefined) this.#applyTo(this.#byteEngine, value, excludeJsonKeys, delta);
+    return tooShort;
+  }
+
+  #applyTo(
+    engine: MatchEngine,
+    value: string | Uint8Array,
+    excludeJsonKeys: readonly string[] | undefined,
+    delta: 1 | -1,
+  ): string | undefined {
     const { plain, encoded } = derivedForms(value, excludeJsonKeys);
     let tooShort: string | undefined;
     for (const form of plain) {
       if (form.length < this.#minLength) tooShort ??= form;
-      else if (delta > 0) this.#engine.add(form);
-      else this.#engine.remove(form);
+      else if (delta > 0) engine.add(form);
+      else engine.remove(form);
     }
     for (const form of encoded) {
-      if (form.length < this.#engine.anywhereLength) continue;
-      if (delta > 0) this.#engine.add(form);
-      else this.#engine.remove(form);
+      if (form.length < this.#anywhereLength) continue;
+      if (delta > 0) engine.add(form);
+      else engine.remove(form);
     }
     return tooShort;
   }

@@ -1,87 +1,123 @@
-/** A Transform that masks secrets however the text is cut into chunks. */
+/** A Transform that masks secrets in UTF-8 bytes however they are cut into chunks. */
 
+import { Buffer } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 
 /** What the stream needs from a redactor; read on every chunk, so secrets registered later count. */
-export interface RangeSource {
-  readonly mask: string;
-  /** Characters that must stay unemitted at the end of the text until more arrives. */
+export interface ByteRangeSource {
+  /** The mask, UTF-8 encoded. */
+  readonly mask: Uint8Array;
+  /** Bytes that must stay unemitted at the end of the input until more arrives. */
   readonly holdback: number;
   /**
-   * Merged masked ranges of occurrences starting at or after `from` (see `MatchEngine.ranges`);
-   * `openEnd` while more text may follow.
+   * Merged masked byte ranges of occurrences starting at or after `from` (see `MatchEngine.ranges`
+   * of a `utf8` engine); `openEnd` while more input may follow.
    */
-  ranges(text: string, from: number, openEnd: boolean): number[];
+  ranges(bytes: Uint8Array, from: number, openEnd: boolean): number[];
 }
 
+/** Bytes kept before the first unscanned one: the longest UTF-8 character, which decides a word boundary. */
+const CONTEXT = 4;
+
 /**
- * A Transform whose output is what redacting the whole input at once would give, chunked
- * differently. Bytes are decoded with a `StringDecoder`, so a UTF-8 character split across chunks is
- * whole before matching. The stream holds back the last `holdback` characters (the longest pattern
- * minus one, or the longest whole-word pattern when that is longer, since a word needs the next
- * character to be decided); the end of the input flushes them.
+ * A Transform whose output, decoded, is what redacting the whole decoded input at once gives
+ * (for valid UTF-8; other bytes pass through as they are). It scans the bytes themselves: decoding
+ * them to text first cost as much as the redaction (see `engine.ts`). It holds back the last
+ * `holdback` bytes (the longest pattern minus one, or the longest whole-word pattern plus the
+ * longest character after it, since a word needs the next character to be decided), and never
+ * emits part of a character; the end of the input flushes everything.
+ *
+ * Each chunk is scanned in a reused buffer behind the bytes held from the previous one, and what
+ * is emitted are views of the chunk itself: a new buffer per chunk cost a quarter of the scan.
  */
-export function redactingStream(source: RangeSource): Transform {
-  const decoder = new StringDecoder("utf8");
-  // `text` holds the characters not yet emitted, preceded by the already emitted ones from
-  // `emitted` back to `from − 1`: the character before `from` decides a word boundary, and a mask
-  // that ran past the last cut has emitted characters after `from`.
-  let text = "";
+export function redactingStream(source: ByteRangeSource): Transform {
+  // `held` (a copy: `work` is reused) holds the bytes not yet emitted, preceded by already emitted
+  // ones from `emitted` back to `from − CONTEXT`: those decide a word boundary at `from`, and a mask
+  // that ran past the last cut has emitted bytes after `from`. Offsets count from `held`'s start.
+  let held: Buffer = Buffer.alloc(0);
+  let work: Buffer = Buffer.alloc(0);
   let from = 0;
   let emitted = 0;
   // True when the output ends with a mask that covers up to `emitted`: a match that overlaps it or
   // starts right after it joins that mask instead of printing a second one.
   let tailMasked = false;
 
-  const drain = (final: boolean): string => {
-    let cut = final ? text.length : Math.max(from, text.length - source.holdback);
-    // Never split a surrogate pair between what is emitted and what is held back.
-    if (!final && cut > from && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
-    if (cut <= from) return "";
-    let out = "";
-    const r = source.ranges(text, from, !final);
-    for (let i = 0; i < r.length; i += 2) {
-      const start = r[i] as number;
-      const end = r[i + 1] as number;
-      // Matches starting at or after the cut may still grow; the next chunk finds them again.
-      if (start >= cut) break;
-      if (end <= emitted) continue;
-      if (start <= emitted && tailMasked) {
+  /** Scans `held` followed by `chunk` and returns what can be emitted. */
+  const drain = (chunk: Buffer, final: boolean): Buffer[] => {
+    const n = held.length + chunk.length;
+    if (work.length < n) work = Buffer.allocUnsafe(Math.max(n, 2 * work.length));
+    work.set(held, 0);
+    work.set(chunk, held.length);
+    const bytes = work.subarray(0, n);
+    let cut = final ? n : Math.max(from, n - source.holdback);
+    if (!final) cut = characterStart(bytes, cut, from);
+    const out: Buffer[] = [];
+    if (cut > from) {
+      const r = source.ranges(bytes, from, !final);
+      for (let i = 0; i < r.length; i += 2) {
+        const start = r[i] as number;
+        const end = r[i + 1] as number;
+        // Matches starting at or after the cut may still grow; the next chunk finds them again.
+        if (start >= cut) break;
+        if (end <= emitted) continue;
+        if (start <= emitted && tailMasked) {
+          emitted = end;
+          continue;
+        }
+        if (start > emitted) out.push(...piecesOf(held, chunk, emitted, start));
+        out.push(Buffer.from(source.mask));
         emitted = end;
-        continue;
+        tailMasked = true;
       }
-      if (start > emitted) out += text.slice(emitted, start);
-      out += source.mask;
-      emitted = end;
-      tailMasked = true;
+      if (emitted < cut) {
+        out.push(...piecesOf(held, chunk, emitted, cut));
+        emitted = cut;
+        tailMasked = false;
+      }
     }
-    if (emitted < cut) {
-      out += text.slice(emitted, cut);
-      emitted = cut;
-      tailMasked = false;
-    }
-    const keep = Math.max(0, cut - 1);
-    text = text.slice(keep);
-    from = cut - keep;
+    const keep = Math.max(0, Math.min(cut, n) - CONTEXT);
+    held = Buffer.from(bytes.subarray(keep));
+    from = Math.max(cut, from) - keep;
     emitted -= keep;
     return out;
   };
 
   return new Transform({
-    transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback) {
-      text += typeof chunk === "string" ? chunk : decoder.write(chunk);
-      const out = drain(false);
-      callback(null, out.length > 0 ? out : undefined);
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      for (const piece of drain(chunk, false)) this.push(piece);
+      callback();
     },
     flush(callback: TransformCallback) {
-      text += decoder.end();
-      const out = drain(true);
-      callback(null, out.length > 0 ? out : undefined);
+      for (const piece of drain(EMPTY, true)) this.push(piece);
+      callback();
     },
   });
 }
 
-function isHighSurrogate(c: number): boolean {
-  return c >= 0xd800 && c <= 0xdbff;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Bytes `[start, end)` of `held` followed by `chunk`, as views of the chunk where possible. A
+ * character split between the two is copied whole into the first piece.
+ */
+function piecesOf(held: Buffer, chunk: Buffer, start: number, end: number): Buffer[] {
+  const h = held.length;
+  if (start >= h) return [chunk.subarray(start - h, end - h)];
+  if (end <= h) return [held.subarray(start, end)];
+  let split = 0;
+  while (split < 3 && split < end - h && ((chunk[split] as number) & 0xc0) === 0x80) split++;
+  const first =
+    split === 0 ? held.subarray(start) : Buffer.concat([held.subarray(start), chunk.subarray(0, split)]);
+  return end - h > split ? [first, chunk.subarray(split, end - h)] : [first];
+}
+
+/** `cut`, or the start of the UTF-8 character it would split (never below `min`). */
+function characterStart(bytes: Uint8Array, cut: number, min: number): number {
+  for (let i = cut - 1; i >= min && i >= cut - 3; i--) {
+    const lead = bytes[i] as number;
+    if ((lead & 0xc0) === 0x80) continue; // a continuation byte: the lead is further back
+    const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    return i + length > cut ? i : cut;
+  }
+  return cut;
 }

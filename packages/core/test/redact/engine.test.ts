@@ -1,11 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_STRIDE, MatchEngine } from "../../src/redact/engine.js";
+import { MAX_STRIDE, MatchEngine, WINDOW } from "../../src/redact/engine.js";
 import { flat, referenceRanges, referenceRedact } from "./reference.js";
 
 // A small alphabet makes overlaps, shared prefixes and near misses common; the space, `-` and `é`
-// exercise word boundaries (é is a word character, `-` and the space are not).
-const alphabet = fc.constantFrom("a", "b", "1", "_", "-", " ", "é");
+// exercise word boundaries (é is a word character, `-` and the space are not). `š` (U+0161) and
+// `ġ` (U+0121) share their low byte with `a` and `!`, which the filter cannot tell apart; `𝐀` is a
+// letter outside the BMP (two UTF-16 units), `😀` a symbol there.
+const alphabet = fc.constantFrom("a", "b", "1", "_", "-", " ", "é", "š", "!", "ġ", "𝐀", "😀");
 const pattern = fc.string({ unit: alphabet, minLength: 2, maxLength: 14 });
 // Prefixes of other patterns too: they share a family, where the longest must win.
 const patterns = fc
@@ -96,6 +98,48 @@ describe("MatchEngine against the naive reference", () => {
   });
 });
 
+describe("MatchEngine over UTF-8 bytes (streams)", () => {
+  /** String ranges as byte ranges of the text's UTF-8 encoding. */
+  const toBytes = (text: string, r: number[]) => r.map((i) => Buffer.byteLength(text.slice(0, i)));
+
+  it("finds the ranges the string engine finds, at their byte offsets", () => {
+    const wellFormed = patterns.map((ps) => ps.filter((p) => p.isWellFormed()));
+    fc.assert(
+      fc.property(anywhere, wellFormed, (n, ps) => {
+        const strings = engineWith(ps, n);
+        const bytes = new MatchEngine({ anywhereLength: n, encoding: "utf8" });
+        for (const p of ps) bytes.add(p);
+        fc.assert(
+          fc.property(ps.length > 0 ? textWith(ps) : fc.string({ unit: alphabet }), (text) => {
+            fc.pre(text.isWellFormed());
+            const expected = strings.ranges(text);
+            expect(expected).toEqual(flat(referenceRanges(ps, text, n)));
+            expect(bytes.ranges(Buffer.from(text))).toEqual(toBytes(text, expected));
+          }),
+          { numRuns: 20 },
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("scans only the subject its encoding reads", () => {
+    expect(() => new MatchEngine().ranges(Buffer.from("x"))).toThrow(TypeError);
+    expect(() => new MatchEngine({ encoding: "utf8" }).ranges("x")).toThrow(TypeError);
+  });
+
+  it("relies on Node's latin1 writer keeping the low byte of every UTF-16 unit", () => {
+    // The filter hashes strings through this projection (see `unitsOf` in engine.ts).
+    const units = Array.from({ length: 0x10000 }, (_, c) => c);
+    const bytes = Buffer.from(
+      String.fromCharCode(...units.slice(0, 0x8000)) + String.fromCharCode(...units.slice(0x8000)),
+      "latin1",
+    );
+    expect(bytes.length).toBe(0x10000);
+    expect(bytes.every((b, c) => b === (c & 0xff))).toBe(true);
+  });
+});
+
 describe("MatchEngine", () => {
   it("masks a longer secret that contains a shorter one without leaving a fragment of either", () => {
     const engine = engineWith(["token-abcdef-0123", "abcdef-01", "0123456789"], 8);
@@ -127,6 +171,25 @@ describe("MatchEngine", () => {
       for (let at = 0; at < 2 * MAX_STRIDE; at++) {
         const text = `${"-".repeat(at)}${p}${"-".repeat(at % 3)}`;
         expect(engine.ranges(text)).toEqual([at, at + length]);
+      }
+    }
+  });
+
+  it("finds matches across the edges of the windows a long string is scanned in", () => {
+    const engine = engineWith(["secret-across-the-edge", "pw12"], 8);
+    const wordOnly = engineWith(["pw12"], 8); // the longest pattern is a word: the tightest overlap
+    for (let d = -30; d <= 6; d++) {
+      expect(wordOnly.ranges(`${" ".repeat(WINDOW + d)}pw12𝐀 `)).toEqual([]);
+      expect(wordOnly.ranges(`${" ".repeat(WINDOW + d)}pw12😀 `)).toEqual([WINDOW + d, WINDOW + d + 4]);
+      for (const p of ["secret-across-the-edge", "pw12"]) {
+        const at = WINDOW + d;
+        const text = `${" ".repeat(at)}${p} ${"-".repeat(WINDOW)}`;
+        expect(engine.ranges(text)).toEqual([at, at + p.length]);
+        expect(engine.ranges(text, at - 3)).toEqual([at, at + p.length]);
+        expect(engine.ranges(text, at + 1)).toEqual([]);
+        // A letter right after (outside the BMP) or before makes the short one part of a word.
+        expect(engine.ranges(`${" ".repeat(at)}${p}𝐀 `)).toEqual(p === "pw12" ? [] : [at, at + p.length]);
+        expect(engine.ranges(`${" ".repeat(at - 2)}𝐀${p} `)).toEqual(p === "pw12" ? [] : [at, at + p.length]);
       }
     }
   });

@@ -5,8 +5,20 @@
 
 const WORD = /^[\p{L}\p{N}\p{M}_]$/u;
 
-function isWordAt(text: string, i: number): boolean {
-  return i >= 0 && i < text.length && WORD.test(text[i] as string);
+/** The characters (code points) of `text`, with the index each starts at. */
+function characters(text: string): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  let i = 0;
+  for (const c of text) {
+    out.push([i, c]);
+    i += c.length;
+  }
+  return out;
+}
+
+/** Whether the character ending right before `start`, or starting at `end`, is a word character. */
+function wordAround(text: string, start: number, end: number): boolean {
+  return characters(text).some(([at, c]) => (at + c.length === start || at === end) && WORD.test(c));
 }
 
 /** Merged masked ranges `[start, end]` of `patterns` in `text`, for occurrences starting at `from` or later. */
@@ -20,7 +32,7 @@ export function referenceRanges(
   for (const pattern of patterns) {
     for (let i = text.indexOf(pattern, from); i >= 0; i = text.indexOf(pattern, i + 1)) {
       const end = i + pattern.length;
-      if (pattern.length < anywhereLength && (isWordAt(text, i - 1) || isWordAt(text, end))) continue;
+      if (pattern.length < anywhereLength && wordAround(text, i, end)) continue;
       found.push([i, end]);
     }
   }

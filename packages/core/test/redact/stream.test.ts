@@ -18,10 +18,18 @@ function cut(bytes: Buffer, sizes: readonly number[]): Buffer[] {
   return chunks;
 }
 
-/** Writes the chunks one by one and returns everything the stream emitted, as text. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Writes the chunks one by one and returns everything the stream emitted, as text. Each emitted
+ * chunk must be whole UTF-8 characters: a consumer may decode chunks one by one.
+ */
 async function pipeThrough(stream: Transform, chunks: Iterable<Buffer | string>): Promise<string> {
   const out: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => out.push(chunk));
+  stream.on("data", (chunk: Buffer) => {
+    strictUtf8.decode(chunk); // throws on a split character
+    out.push(chunk);
+  });
   const done = new Promise((resolve, reject) => {
     stream.on("end", resolve);
     stream.on("error", reject);
@@ -115,6 +123,42 @@ describe("redactor.stream()", () => {
     expect(await pipeThrough(redactor.stream(), ["a word", "s b"])).toBe("a words b");
     expect(await pipeThrough(redactor.stream(), ["a word", " b"])).toBe("a ****** b");
     expect(await pipeThrough(redactor.stream(), ["a word"])).toBe("a ******");
+    // The next character is a letter whose two bytes arrive apart.
+    const e = Buffer.from("é");
+    expect(await pipeThrough(redactor.stream(), ["a word", e.subarray(0, 1), e.subarray(1), " b"])).toBe(
+      "a wordé b",
+    );
+    expect(await pipeThrough(redactor.stream(), ["é word", e.subarray(0, 1), e.subarray(1)])).toBe("é wordé");
+    // A character that is not a letter, its three bytes arriving in two writes: the word is masked.
+    const euro = Buffer.from("€");
+    expect(
+      await pipeThrough(redactor.stream(), ["a word", euro.subarray(0, 2), euro.subarray(2), " b"]),
+    ).toBe("a ******€ b");
+    // A word short enough to have no encoded form, so the word, not a longer form, sets the holdback.
+    const short = createRedactor({ minLength: 2 });
+    short.register("ab");
+    expect(await pipeThrough(short.stream(), ["x ab", euro.subarray(0, 2), euro.subarray(2), " y"])).toBe(
+      "x ******€ y",
+    );
+  });
+
+  it("passes bytes that are not UTF-8 through unchanged, masking around them", async () => {
+    const redactor = createRedactor();
+    redactor.register("secret-value-1");
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xc3]),
+      Buffer.from(" secret-value-1 "),
+      Buffer.from([0x80]),
+    ]);
+    const out: Buffer[] = [];
+    const stream = redactor.stream();
+    stream.on("data", (chunk: Buffer) => out.push(chunk));
+    for (const chunk of cut(bytes, [1, 2])) stream.write(chunk);
+    stream.end();
+    await new Promise((resolve) => stream.on("end", resolve));
+    expect(Buffer.concat(out)).toEqual(
+      Buffer.concat([Buffer.from([0xff, 0xc3]), Buffer.from(" ****** "), Buffer.from([0x80])]),
+    );
   });
 });
 
