@@ -1,7 +1,7 @@
-// Case 5: import cost. How long a fresh process takes to import Keyway's core and env backend,
-// against importing the AWS SDK's Secrets Manager client alone (what a Lambda or a CLI pays on
-// every cold start). Each import runs in its own new node process; the child times the import
-// itself, so node's own start-up is not in either number.
+// Case 5: import cost. How long a program takes to import Keyway's core and env backend, against
+// importing the AWS SDK's Secrets Manager client alone (what a Lambda or a CLI pays on every cold
+// start). Each import runs in a new node process whose entry module (import-child.mjs) times the
+// imports themselves, so node's own start-up is in neither number.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { median } from "../lib/measure.mjs";
@@ -9,6 +9,7 @@ import { fmt } from "../lib/results.mjs";
 
 const NAME = "import cost";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CHILD = fileURLToPath(new URL("./import-child.mjs", import.meta.url));
 
 const SETS = {
   keyway: ["@keyway/core", "@keyway/backend-env"],
@@ -17,8 +18,7 @@ const SETS = {
 
 /** Milliseconds a fresh node process takes to import `specifiers`, in order. */
 function importMs(specifiers) {
-  const script = `const t = performance.now(); ${specifiers.map((s) => `await import(${JSON.stringify(s)});`).join(" ")} process.stdout.write(String(performance.now() - t));`;
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+  const out = execFileSync(process.execPath, [CHILD, ...specifiers], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, NODE_OPTIONS: "" },

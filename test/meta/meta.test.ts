@@ -41,6 +41,22 @@ describe("project rules", () => {
     );
     expect(heavy).toEqual([]);
   });
+  it("the built entries of @keyway/core share one copy of its classes", () => {
+    // Each entry is bundled (scripts/bundle.mjs); a module bundled into two of them would give two
+    // ConfigurationError classes, and `instanceof` would fail for errors from the other entry.
+    const script = `
+      const core = await import("@keyway/core");
+      const { parseConfig } = await import("@keyway/core/config");
+      try { parseConfig("backends: [", {}); } catch (error) {
+        process.stdout.write(String(error instanceof core.ConfigurationError && error instanceof core.SecretsError));
+      }`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("true");
+  });
 });
 
 describe("README", () => {

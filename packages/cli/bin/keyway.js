@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm links this bin before `tsc` has built dist/, so it only imports the built entry.
+// npm links this bin before the build has written dist/, so it only imports the built entry.
 import("../dist/main.js").catch((error) => {
   process.stderr.write(
     error?.code === "ERR_MODULE_NOT_FOUND"
