@@ -7,7 +7,7 @@ import { setMaxListeners } from "node:events";
 import { LRUCache } from "lru-cache";
 import type { GetManyResult, SecretBackend } from "./backend.js";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
-import { withDeadline } from "./deadline.js";
+import { DEADLINE_AT, type DeadlineOptions, withDeadline } from "./deadline.js";
 import {
   BackendUnavailableError,
   InvalidSecretValueError,
@@ -283,7 +283,7 @@ class CachingResolver implements SecretResolver {
         return Promise.reject(this.redactor.redactError(error));
       }
       // Not cached: straight to the fetch, without validating or looking up again.
-      return this.#fetchValue(ref, id, undefined, options.signal, true);
+      return this.#fetchValue(ref, id, undefined, options, true);
     }
     return this.#resolveAsync(input, options);
   }
@@ -407,7 +407,7 @@ class CachingResolver implements SecretResolver {
       const entry = this.#cache.get(id, { allowStale: true });
       if (entry) return this.#fromEntry(entry, ref, id);
     }
-    return this.#fetchValue(ref, id, options.version, options.signal, false);
+    return this.#fetchValue(ref, id, options.version, options, false);
   }
 
   /**
@@ -419,7 +419,7 @@ class CachingResolver implements SecretResolver {
     ref: SecretRef,
     id: string,
     version: string | undefined,
-    signal: AbortSignal | undefined,
+    options: DeadlineOptions,
     countErrors: boolean,
   ): Promise<SecretValue> {
     try {
@@ -430,8 +430,9 @@ class CachingResolver implements SecretResolver {
         pending,
         this.#timeoutMs,
         `secret '${ref.key}'`,
-        signal,
+        options.signal,
         this.#backend.name,
+        options[DEADLINE_AT],
       );
       if (!entry)
         throw new BackendUnavailableError(`No answer for secret '${ref.key}'.`, {
@@ -614,10 +615,10 @@ class CachingResolver implements SecretResolver {
 /**
  * The signal a load hands the backend: aborted after `timeoutMs` (as `AbortSignal.timeout`, with a
  * `TimeoutError`) or when `lru-cache` aborts the fetch (with its reason), whichever comes first;
- * `done()` stops the timer once the load is over. This is what `deadlineSignal` builds with
- * `AbortSignal.any([parent, AbortSignal.timeout(ms)])`, which on Node 20 costs about 20 µs and
- * several weak references per load: in a cold burst that was most of the CPU time after the
- * backend's own. Here: one controller, one timer, one listener.
+ * `done()` stops the timer once the load is over. This is what
+ * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` would build, which on Node 20 costs about
+ * 20 µs and several weak references per load: in a cold burst that was most of the CPU time after
+ * the backend's own. Here: one controller, one timer, one listener.
  */
 function loadSignal(timeoutMs: number, parent: AbortSignal): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();

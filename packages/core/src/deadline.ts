@@ -1,10 +1,22 @@
 /** Deadlines: every resolve settles by its `timeoutMs`, whatever the backend does. */
-import { setMaxListeners } from "node:events";
 import { BackendUnavailableError } from "./errors.js";
+import type { ResolveOptions } from "./resolver.js";
 
 /**
- * Settles with `promise`, or rejects with an unavailable error when `timeoutMs` passes or
- * `signal` aborts first. The timer never keeps the process alive.
+ * The key under which a router hands each resolver its one deadline for a resolve (a
+ * `performance.now()` time): every level and replica asked waits at most until then. A number
+ * and the timer each wait has anyway, not an `AbortSignal` per resolve: `AbortSignal.timeout`
+ * (timer, weak references, listeners) was most of a cold burst's CPU time on Node 20.
+ */
+export const DEADLINE_AT = Symbol("keyway.deadlineAt");
+
+/** Resolve options with the router's deadline. */
+export type DeadlineOptions = ResolveOptions & { [DEADLINE_AT]?: number | undefined };
+
+/**
+ * Settles with `promise`, or rejects with an unavailable error when `timeoutMs` passes (or the
+ * sooner `deadlineAt`, a `performance.now()` time) or `signal` aborts first. The timer never keeps
+ * the process alive.
  */
 export function withDeadline<T>(
   promise: Promise<T>,
@@ -12,13 +24,20 @@ export function withDeadline<T>(
   what: string,
   signal?: AbortSignal,
   backend?: string,
+  deadlineAt?: number,
 ): Promise<T> {
   if (signal?.aborted) return Promise.reject(abortError(what, backend));
+  // Rounded up: a timer never fires early, so the router sees its deadline passed when it does.
+  const ms =
+    deadlineAt === undefined ? timeoutMs : Math.min(timeoutMs, Math.ceil(deadlineAt - performance.now()));
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new BackendUnavailableError(`Timed out after ${timeoutMs} ms reading ${what}.`, { backend }));
-    }, timeoutMs);
+    const timer = setTimeout(
+      () => {
+        cleanup();
+        reject(new BackendUnavailableError(`Timed out after ${ms} ms reading ${what}.`, { backend }));
+      },
+      Math.max(0, ms),
+    );
     timer.unref?.();
     const onAbort = () => {
       cleanup();
@@ -44,13 +63,4 @@ export function withDeadline<T>(
 
 function abortError(what: string, backend?: string): BackendUnavailableError {
   return new BackendUnavailableError(`Reading ${what} was aborted by the caller.`, { backend });
-}
-
-/** A signal that aborts after `timeoutMs` or when `parent` aborts. */
-export function deadlineSignal(timeoutMs: number, parent?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;
-  // Every level, replica and retry of one resolve listens to it: many listeners are expected.
-  setMaxListeners(0, signal);
-  return signal;
 }

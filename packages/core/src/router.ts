@@ -6,7 +6,7 @@
 import type { PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import type { BreakerOptions } from "./breaker.js";
 import { type CacheOptions, createResolver } from "./cache.js";
-import { deadlineSignal } from "./deadline.js";
+import { DEADLINE_AT, type DeadlineOptions } from "./deadline.js";
 import {
   AccessDeniedError,
   AllBackendsFailedError,
@@ -318,17 +318,17 @@ class NamespaceRouter implements Router {
     if (Number.isNaN(started)) started = performance.now(); // async from here: the subscriber may come
     // One deadline for the whole resolve: every level climbed and every replica asked share it.
     const deadlineAt = performance.now() + this.#timeoutMs;
-    const signal = deadlineSignal(this.#timeoutMs, options.signal);
+    const signal = options.signal;
     try {
       if (plan === undefined) {
         const ref = validateRef(input);
-        found = await this.#climb(ref, { ...options, signal }, deadlineAt);
+        found = await this.#climb(ref, options, deadlineAt);
         return this.#finish(ref, input, options, started, found);
       }
       // The climb along the plan, inline: one async function per miss instead of three.
       const { ref, levels } = plan;
       if (levels.length === 0) throw this.#noRule(ref);
-      const resolveOptions = { signal };
+      const resolveOptions: DeadlineOptions = { signal, [DEADLINE_AT]: deadlineAt };
       for (let i = from; i < end && found === undefined; i++) {
         const level = levels[i] as PlannedLevel;
         try {
@@ -346,7 +346,7 @@ class NamespaceRouter implements Router {
       if (found === undefined) throw new SecretNotFoundError(ref.key);
       return this.#finish(ref, input, options, started, found);
     } catch (raw) {
-      throw this.#fail(input, options, started, found, this.#timedOut(raw, signal, options.signal));
+      throw this.#fail(input, options, started, found, this.#timedOut(raw, deadlineAt, signal));
     }
   }
 
@@ -540,8 +540,7 @@ class NamespaceRouter implements Router {
       const ref = validateRef(input);
       const rule = this.#firstRule(ref);
       first = { namespace: ref.namespace, backend: rule?.backend ?? "" };
-      const signal = deadlineSignal(this.#timeoutMs, options.signal);
-      const found = await this.#climb(ref, { ...options, signal }, performance.now() + this.#timeoutMs);
+      const found = await this.#climb(ref, options, performance.now() + this.#timeoutMs);
       return { status: "found", namespace: found.namespace, backend: found.backend };
     } catch (raw) {
       const error = this.#failed(raw);
@@ -736,12 +735,11 @@ class NamespaceRouter implements Router {
       // Each backend still to ask gets an equal share of the time left, so a blackholed primary
       // leaves its replicas time to answer within the deadline.
       const left = names.length - i;
-      const budget =
-        left === 1
-          ? signal
-          : deadlineSignal(Math.max(1, Math.floor((deadlineAt - performance.now()) / left)), signal);
+      const budgetAt =
+        left === 1 ? deadlineAt : performance.now() + Math.max(1, (deadlineAt - performance.now()) / left);
+      const options: DeadlineOptions = { signal, [DEADLINE_AT]: budgetAt };
       try {
-        return { value: await resolver.resolve(ref, { signal: budget }), backend: name };
+        return { value: await resolver.resolve(ref, options), backend: name };
       } catch (error) {
         if (!(error instanceof BackendUnavailableError) || !rule.fallback?.length) throw error;
         failures.push({ backend: name, error });
@@ -784,9 +782,9 @@ class NamespaceRouter implements Router {
     return { rule, backend };
   }
 
-  /** An unavailable error caused by the router's own deadline says so (not "aborted by the caller"). */
-  #timedOut(raw: unknown, deadline: AbortSignal, callerSignal: AbortSignal | undefined): unknown {
-    if (!deadline.aborted || callerSignal?.aborted) return raw;
+  /** An unavailable error caused by the router's own deadline says so. */
+  #timedOut(raw: unknown, deadlineAt: number, callerSignal: AbortSignal | undefined): unknown {
+    if (performance.now() < deadlineAt || callerSignal?.aborted) return raw;
     if (!(raw instanceof BackendUnavailableError) || raw instanceof AllBackendsFailedError) return raw;
     return new BackendUnavailableError(`Timed out after ${this.#timeoutMs} ms resolving a secret.`, {
       backend: raw.backend,
