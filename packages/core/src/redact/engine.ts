@@ -41,6 +41,15 @@ const GOLDEN = 0x9e3779b1;
 const NO_NEXT = 0x2545f491;
 
 /**
+ * How an engine reads text: `utf16` scans JS strings (offsets are string indexes); `utf8` scans
+ * UTF-8 bytes (offsets are byte offsets), and holds each pattern as its UTF-8 bytes.
+ */
+export type Encoding = "utf16" | "utf8";
+
+/** Text to scan: a string for a `utf16` engine, bytes for a `utf8` one. */
+export type Subject = string | Uint8Array;
+
+/**
  * The patterns sharing their first characters, longest first. Most families have one pattern,
  * kept as the bare string: an object and two arrays per pattern would be most of the memory.
  */
@@ -63,15 +72,6 @@ function fitsAt(pattern: string, subject: Subject, p: number, word: boolean, ope
   }
   return startsAt(subject, pattern, p);
 }
-
-/**
- * How an engine reads text: `utf16` scans JS strings (offsets are string indexes); `utf8` scans
- * UTF-8 bytes (offsets are byte offsets), and holds each pattern as its UTF-8 bytes.
- */
-export type Encoding = "utf16" | "utf8";
-
-/** Text to scan: a string for a `utf16` engine, bytes for a `utf8` one. */
-export type Subject = string | Uint8Array;
 
 /** 4-gram key: bytes at byte offsets, so the key of `i − 1` rolls from the key of `i`. */
 function key4(units: Uint8Array, i: number): number {
@@ -109,7 +109,7 @@ function unitsOf(subject: Subject): Uint8Array {
   return scratch;
 }
 
-/** `pattern` (its units as bytes, see {@link unitsOf}) at `p` in `subject`. */
+/** Whether `pattern`, as the engine holds it, occurs at `p` in `subject`. */
 function startsAt(subject: Subject, pattern: string, p: number): boolean {
   if (typeof subject === "string") return subject.startsWith(pattern, p);
   if (p + pattern.length > subject.length) return false;
