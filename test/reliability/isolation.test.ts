@@ -93,7 +93,7 @@ describe("namespaces and tenants, against a model", () => {
   const key = fc.constantFrom("K1", "K2", "k1");
   const ref = fc
     .record({ tenant, namespace, key })
-    .map((r) => (r.tenant === undefined ? { namespace: r.namespace, key: r.key } : r));
+    .map((r): SecretRef => (r.tenant === undefined ? { namespace: r.namespace, key: r.key } : r));
 
   it("every answer is the model's: a sibling's or another tenant's secret is never returned", async () => {
     await fc.assert(

@@ -16,7 +16,7 @@ import { RestError } from "@azure/core-rest-pipeline";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { type AzureSecretClient, createAzureBackend } from "@keyway/backend-azure";
 import { createGcpBackend } from "@keyway/backend-gcp";
-import { createVaultBackend } from "@keyway/backend-vault";
+import { createVaultBackend, type VaultBackendOptions } from "@keyway/backend-vault";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -147,7 +147,7 @@ describe("Vault (OpenBao): every error path", () => {
           async (token, password, value, badJson) => {
             const secrets = [token, password, value, badJson];
             const vault = (
-              auth: Parameters<typeof createVaultBackend>[0]["auth"],
+              auth: VaultBackendOptions["auth"],
               endpoint = bao().endpoint,
             ) => createVaultBackend({ endpoint, auth, prefix: `rel-${scope}`, timeoutMs: 2_000, env: {} });
             const ref = { namespace: "leak", key: `K${runId()}` };
@@ -170,7 +170,7 @@ describe("Vault (OpenBao): every error path", () => {
                 username: "rel",
                 password: "the-right-password",
                 mount: userpass,
-              }).put?.(ref, value),
+              }).put?.(ref, value) ?? Promise.reject(new Error("the Vault backend cannot write")),
             );
             expect(denied).toBeInstanceOf(AccessDeniedError);
 

@@ -83,7 +83,7 @@ describe("env backend: Kestra's SECRET_ variables", () => {
     expect((error as Error).message).toContain("SECRET_FOO");
     expect((await get(env, "OK")).reveal()).toBe("ok");
     const warnings: string[] = [];
-    const listed = await createEnvBackend({ env, onWarning: (m) => warnings.push(m) }).list();
+    const listed = (await createEnvBackend({ env, onWarning: (m) => warnings.push(m) }).list?.("")) ?? [];
     expect(listed.map((l) => l.key)).toEqual(["OK"]);
     expect(warnings.join()).toContain("SECRET_foo");
     expect(warnings.join()).toContain("SECRET_FOO");

@@ -103,7 +103,9 @@ describe("MatchEngine over UTF-8 bytes (streams)", () => {
   const toBytes = (text: string, r: number[]) => r.map((i) => Buffer.byteLength(text.slice(0, i)));
 
   it("finds the ranges the string engine finds, at their byte offsets", () => {
-    const wellFormed = patterns.map((ps) => ps.filter((p) => p.isWellFormed()));
+    // No lone surrogate (`String#isWellFormed` is not in this TypeScript lib): UTF-8 cannot hold one.
+    const isWellFormed = (s: string) => !/\p{Cs}/u.test(s);
+    const wellFormed = patterns.map((ps) => ps.filter(isWellFormed));
     fc.assert(
       fc.property(anywhere, wellFormed, (n, ps) => {
         const strings = engineWith(ps, n);
@@ -111,7 +113,7 @@ describe("MatchEngine over UTF-8 bytes (streams)", () => {
         for (const p of ps) bytes.add(p);
         fc.assert(
           fc.property(ps.length > 0 ? textWith(ps) : fc.string({ unit: alphabet }), (text) => {
-            fc.pre(text.isWellFormed());
+            fc.pre(isWellFormed(text));
             const expected = strings.ranges(text);
             expect(expected).toEqual(flat(referenceRanges(ps, text, n)));
             expect(bytes.ranges(Buffer.from(text))).toEqual(toBytes(text, expected));
