@@ -146,10 +146,8 @@ describe("Vault (OpenBao): every error path", () => {
           notJson,
           async (token, password, value, badJson) => {
             const secrets = [token, password, value, badJson];
-            const vault = (
-              auth: VaultBackendOptions["auth"],
-              endpoint = bao().endpoint,
-            ) => createVaultBackend({ endpoint, auth, prefix: `rel-${scope}`, timeoutMs: 2_000, env: {} });
+            const vault = (auth: VaultBackendOptions["auth"], endpoint = bao().endpoint) =>
+              createVaultBackend({ endpoint, auth, prefix: `rel-${scope}`, timeoutMs: 2_000, env: {} });
             const ref = { namespace: "leak", key: `K${runId()}` };
 
             const badToken = await noLeakFrom("vault: bad token", secrets, () =>
@@ -164,13 +162,16 @@ describe("Vault (OpenBao): every error path", () => {
               vault({ method: "userpass", username: "rel", password, mount: userpass }).get(ref),
             );
             expect(badPassword).toBeInstanceOf(AccessDeniedError);
-            const denied = await noLeakFrom("vault: denied write", secrets, () =>
-              vault({
-                method: "userpass",
-                username: "rel",
-                password: "the-right-password",
-                mount: userpass,
-              }).put?.(ref, value) ?? Promise.reject(new Error("the Vault backend cannot write")),
+            const denied = await noLeakFrom(
+              "vault: denied write",
+              secrets,
+              () =>
+                vault({
+                  method: "userpass",
+                  username: "rel",
+                  password: "the-right-password",
+                  mount: userpass,
+                }).put?.(ref, value) ?? Promise.reject(new Error("the Vault backend cannot write")),
             );
             expect(denied).toBeInstanceOf(AccessDeniedError);
 
