@@ -85,9 +85,10 @@ class Entry {
     /**
      * Until when a hit needs nothing but counting: live, not stale, not yet in the refresh-ahead
      * window. One comparison on the hot path; later hits take the full path, which decides exactly.
-     * For stale values and not-founds it is the entry's start: a clock never reads earlier.
+     * For stale values and not-founds it is the entry's start: a clock never reads earlier. Zeroed
+     * when the entry leaves the cache, so a {@link HitMemo} of it stops hitting.
      */
-    readonly hotUntil: number,
+    public hotUntil: number,
   ) {}
 
   /** When the value stops being fresh: when it expires, except in a stale-if-error entry. */
@@ -98,6 +99,20 @@ class Entry {
 
 /** An entry {@link CachingResolver.peek} found live, holding a value. */
 type LiveValue = Entry & { readonly value: SecretValue };
+
+/**
+ * Where a caller that reads one ref again and again (the router, per planned level) lets `peek`
+ * keep the entry of that ref's last hit. While that entry is hot it is the answer, without the
+ * `lru-cache` lookup, which was half of a cached resolve through the router. Its recency in the
+ * cache is still renewed, once per millisecond. Holds at most one evicted entry until the next
+ * hit.
+ */
+/** @internal */
+export interface HitMemo {
+  entry: LiveValue | undefined;
+  /** The (coarse) time the entry's recency was last renewed. */
+  touched: number;
+}
 
 /** A stale-if-error entry: live until the next retry, fresh only as long as the value it keeps. */
 class FallbackEntry extends Entry {
@@ -239,6 +254,10 @@ class CachingResolver implements SecretResolver {
       // stale-if-error), as when the hit path skipped it after `getRemainingTTL`. No other call
       // here reads this default: the one other `get` is of an entry known to be live.
       noDeleteOnStaleGet: true,
+      // An entry that leaves (evicted, deleted, replaced, expired) is never a memoized hit again.
+      dispose: (entry) => {
+        entry.hotUntil = 0;
+      },
       fetchMethod: (_id, stale, { signal, options: entryOptions, context }) =>
         this.#load(context, stale, signal, entryOptions),
     });
@@ -296,18 +315,34 @@ class CachingResolver implements SecretResolver {
    * backend. `ref` must be validated.
    * @internal The router calls it for each namespace level before going async.
    */
-  peek(ref: SecretRef, id: string): LiveValue | null | undefined {
+  peek(ref: SecretRef, id: string, memo?: HitMemo): LiveValue | null | undefined {
+    const now = this.#ttlClock.now();
+    const last = memo?.entry;
+    if (last !== undefined && now < last.hotUntil) {
+      if ((memo as HitMemo).touched !== now) {
+        (memo as HitMemo).touched = now;
+        this.#cache.get(id); // renews its recency
+      }
+      return this.#hotHit(ref, last);
+    }
     // One lookup instead of `getRemainingTTL(id) > 0` then `get(id)`: two lookups were a third of
     // a hit's cost. A returned entry has moved to most recently used, as before.
     const entry = this.#cache.get(id);
     if (entry === undefined) return undefined;
-    const now = this.#ttlClock.now();
     if (now < entry.hotUntil && entry.value !== undefined) {
-      this.#hits++;
-      if (cacheChannel.hasSubscribers) this.#publishCache(ref, "hit");
-      return entry as LiveValue;
+      if (memo !== undefined) {
+        memo.entry = entry as LiveValue;
+        memo.touched = now;
+      }
+      return this.#hotHit(ref, entry as LiveValue);
     }
     return this.#peekNotHot(ref, id, entry, now);
+  }
+
+  #hotHit(ref: SecretRef, entry: LiveValue): LiveValue {
+    this.#hits++;
+    if (cacheChannel.hasSubscribers) this.#publishCache(ref, "hit");
+    return entry;
   }
 
   /**

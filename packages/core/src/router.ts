@@ -5,7 +5,7 @@
  */
 import type { PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import type { BreakerOptions } from "./breaker.js";
-import { type CacheOptions, createResolver } from "./cache.js";
+import { type CacheOptions, createResolver, type HitMemo } from "./cache.js";
 import { DEADLINE_AT, type DeadlineOptions } from "./deadline.js";
 import {
   AccessDeniedError,
@@ -143,11 +143,15 @@ type PeekingResolver = SecretResolver & {
   peek(
     ref: SecretRef,
     id: string,
+    memo: HitMemo,
   ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
 };
 
-/** One namespace level a ref is looked up at, in climbing order, with everything precomputed. */
-interface PlannedLevel {
+/**
+ * One namespace level a ref is looked up at, in climbing order, with everything precomputed, and
+ * the resolver's memo of its last hit.
+ */
+interface PlannedLevel extends HitMemo {
   readonly rule: RouteRule;
   readonly resolver: PeekingResolver;
   /** The validated ref at this level, and its cache id in `resolver`. */
@@ -239,7 +243,7 @@ class NamespaceRouter implements Router {
       const plan = this.#knownPlan(input);
       const level = plan?.first;
       if (level !== undefined) {
-        const hit = level.resolver.peek(level.ref, level.id);
+        const hit = level.resolver.peek(level.ref, level.id, level);
         if (hit) {
           hit.settled ??= Promise.resolve(hit.value);
           return hit.settled;
@@ -282,7 +286,7 @@ class NamespaceRouter implements Router {
     let i = from;
     for (; i < end; i++) {
       const level = levels[i] as PlannedLevel;
-      const hit = level.resolver.peek(level.ref, level.id);
+      const hit = level.resolver.peek(level.ref, level.id, level);
       if (hit === undefined) break; // not cached: ask the backend from this level on
       if (hit === null) continue; // a cached not-found: climb
       // Nothing to record (no listener, no audit) and no sub-key: the entry's settled promise,
@@ -461,6 +465,8 @@ class NamespaceRouter implements Router {
         ref: levelRef,
         id: refId(levelRef),
         foundIn: global ? rule.match : level,
+        entry: undefined,
+        touched: 0,
       });
     }
     // Not frozen: V8 reads frozen arrays and objects slower, and this one never leaves the router.

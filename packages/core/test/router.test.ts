@@ -13,7 +13,7 @@ import {
   type SecretBackend,
   SecretNotFoundError,
 } from "../src/index.js";
-import { scriptedBackend } from "./helpers.js";
+import { fakeClock, scriptedBackend } from "./helpers.js";
 
 const memory = (initial: Record<string, string>, name = "memory") => createMemoryBackend({ initial, name });
 
@@ -209,6 +209,43 @@ describe("router: inherit: false (the ref's own namespace only)", () => {
     expect((await r.resolve(ref("PARENT_ONLY"), { caller: "company.team.a.job" })).reveal()).toBe(
       "from-root",
     );
+  });
+});
+
+describe("router: the memo of a level's last hit", () => {
+  const ref = { namespace: "team", key: "K" };
+
+  it("is not served once a write through the router replaced the value", async () => {
+    const r = router({ m: memory({ "team/K": "v1" }) }, [{ match: "", backend: "m" }]);
+    for (let i = 0; i < 3; i++) expect((await r.resolve(ref)).reveal()).toBe("v1"); // memoized
+    await r.put(ref, "v2");
+    expect((await r.resolve(ref)).reveal()).toBe("v2");
+    r.invalidate(ref);
+    await r.delete(ref);
+    await expect(r.resolve(ref)).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+
+  it("is not served once the entry was evicted, and keeps a memoized key recently used", async () => {
+    const clock = fakeClock();
+    const backend = memory({ "team/K": "k1", "team/A": "a", "team/B": "b" });
+    const r = createRouter({
+      backends: { m: backend },
+      rules: [{ match: "", backend: "m" }],
+      cache: { maxEntries: 2, clock },
+    });
+    const get = async (key: string) => (await r.resolve({ namespace: "team", key })).reveal();
+    await get("K");
+    await get("K"); // memoized from here
+    await get("A");
+    clock.advance(1);
+    await get("K"); // a memo hit renews K's recency, so B evicts A, not K
+    await get("B");
+    const calls = r.stats().backendCalls;
+    expect(await get("K")).toBe("k1");
+    expect(r.stats().backendCalls).toBe(calls);
+    await get("A"); // evicts K
+    await backend.put?.(ref, "k2");
+    expect(await get("K")).toBe("k2");
   });
 });
 
