@@ -3,11 +3,12 @@
  * adds jittered TTL, refresh-ahead for hot keys, a negative cache, bounded stale-if-error,
  * deadlines, retries and stats.
  */
-import { setMaxListeners } from "node:events";
 import { LRUCache } from "lru-cache";
-import type { GetManyResult, SecretBackend } from "./backend.js";
+import type { SecretBackend } from "./backend.js";
+import { Batcher } from "./batcher.js";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
-import { DEADLINE_AT, type DeadlineOptions, withDeadline } from "./deadline.js";
+import { DEADLINE_AT, type DeadlineOptions, loadSignal, withDeadline } from "./deadline.js";
+import { coarseClock, Entry, FallbackEntry, type HitMemo, hotBound, type LiveValue } from "./entry.js";
 import {
   BackendUnavailableError,
   InvalidSecretValueError,
@@ -60,82 +61,6 @@ export interface ResolverOptions {
   breaker?: BreakerOptions | undefined;
 }
 
-/**
- * A cache entry: a value, or a cached not-found (`value` undefined). One exists per cached secret,
- * so it is kept to four fields, and its times to integers where the clock gives integers (V8 keeps
- * small integers in the object; other numbers each take a separate 16-byte box).
- */
-class Entry {
-  /**
-   * A promise settled with `value`, made on the first hit and returned by every later one.
-   * Settling a new promise with an object looks `then` up along the object's prototype chain; on
-   * a hit that lookup and the allocation cost as much as the cache lookup itself. A settled promise
-   * cannot change, so handing the same one to every caller is safe (only `===` between two results
-   * can tell).
-   */
-  settled: Promise<SecretValue> | undefined = undefined;
-
-  constructor(
-    readonly value: SecretValue | undefined,
-    /**
-     * When it stops being live: the `start` the resolver gives `lru-cache` for it plus its TTL, so
-     * a hit tests liveness from the entry it got, without a second lookup (`getRemainingTTL`).
-     */
-    readonly expiresAt: number,
-    /**
-     * Until when a hit needs nothing but counting: live, not stale, not yet in the refresh-ahead
-     * window. One comparison on the hot path; later hits take the full path, which decides exactly.
-     * For stale values and not-founds it is the entry's start: a clock never reads earlier. Zeroed
-     * when the entry leaves the cache, so a {@link HitMemo} of it stops hitting.
-     */
-    public hotUntil: number,
-  ) {}
-
-  /** When the value stops being fresh: when it expires, except in a stale-if-error entry. */
-  get freshUntil(): number {
-    return this.expiresAt;
-  }
-}
-
-/** An entry {@link CachingResolver.peek} found live, holding a value. */
-type LiveValue = Entry & { readonly value: SecretValue };
-
-/**
- * Where a caller that reads one ref again and again (the router, per planned level) lets `peek`
- * keep the entry of that ref's last hit. While that entry is hot it is the answer, without the
- * `lru-cache` lookup, which was half of a cached resolve through the router. Its recency in the
- * cache is still renewed, once per millisecond. Holds at most one evicted entry until the next
- * hit.
- */
-/** @internal */
-export interface HitMemo {
-  entry: LiveValue | undefined;
-  /** The (coarse) time the entry's recency was last renewed. */
-  touched: number;
-}
-
-/** A stale-if-error entry: live until the next retry, fresh only as long as the value it keeps. */
-class FallbackEntry extends Entry {
-  constructor(
-    value: SecretValue,
-    expiresAt: number,
-    hotUntil: number,
-    readonly fresh: number,
-  ) {
-    super(value, expiresAt, hotUntil);
-  }
-
-  override get freshUntil(): number {
-    return this.fresh;
-  }
-}
-
-/** A value entry's hot bound (see {@link Entry.hotUntil}), rounded down so it is never late. */
-function hotBound(value: SecretValue, start: number, expiresAt: number, freshUntil: number, window: number) {
-  if (value.stale) return start;
-  return Math.floor(window > 0 ? Math.min(expiresAt, freshUntil - window) : expiresAt);
-}
-
 /** What the fetchMethod may set for the entry it returns: `lru-cache` passes it on to its `set`. */
 type EntryOptions = { ttl?: number; start?: number };
 
@@ -144,29 +69,6 @@ interface FetchContext {
   readonly ref: SecretRef;
   readonly version: string | undefined;
 }
-
-/**
- * `performance.now()` costs 60–80 ns on VMs without a vDSO clock, about as much as a whole cache
- * hit, and every hit needs the time (liveness, refresh-ahead). This clock reads it at most once per
- * millisecond: the value, in whole milliseconds, is kept until an unref'd 1 ms timer clears it,
- * which is what `lru-cache` does for its own TTLs with `ttlResolution: 1`. Whole milliseconds keep
- * the times stored in entries small integers. An injected clock is read on every call.
- */
-const coarseClock: { now(): number } = (() => {
-  let cached = 0;
-  const clear = () => {
-    cached = 0;
-  };
-  return {
-    now(): number {
-      if (cached === 0) {
-        cached = Math.floor(performance.now());
-        setTimeout(clear, 1).unref();
-      }
-      return cached;
-    },
-  };
-})();
 
 /** Read on every hit: one module binding instead of a property of `channels`. */
 const cacheChannel = channels.cache;
@@ -647,42 +549,6 @@ class CachingResolver implements SecretResolver {
   }
 }
 
-/**
- * The signal a load hands the backend: aborted after `timeoutMs` (as `AbortSignal.timeout`, with a
- * `TimeoutError`) or when `lru-cache` aborts the fetch (with its reason), whichever comes first;
- * `done()` stops the timer once the load is over. This is what
- * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` would build, which on Node 20 costs about
- * 20 µs and several weak references per load: in a cold burst that was most of the CPU time after
- * the backend's own. Here: one controller, one timer, one listener.
- */
-function loadSignal(timeoutMs: number, parent: AbortSignal): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  // One load's signal fans out to every request of it (batch chunks, retries, SDK internals):
-  // more than Node's default of 10 listeners is expected, not a leak.
-  setMaxListeners(0, controller.signal);
-  if (parent.aborted) {
-    controller.abort(parent.reason);
-    return { signal: controller.signal, done: () => {} };
-  }
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
-    timeoutMs,
-  );
-  timer.unref();
-  const onAbort = () => {
-    clearTimeout(timer);
-    controller.abort(parent.reason);
-  };
-  parent.addEventListener("abort", onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    done: () => {
-      clearTimeout(timer);
-      parent.removeEventListener("abort", onAbort);
-    },
-  };
-}
-
 /** Anything a backend throws becomes a Keyway error; an abort by our deadline is a timeout. */
 function toSecretsError(raw: unknown, backend: string, signal?: AbortSignal, ref?: SecretRef): SecretsError {
   if (isSecretsError(raw)) return raw;
@@ -694,40 +560,4 @@ function toSecretsError(raw: unknown, backend: string, signal?: AbortSignal, ref
 
 function definedOnly<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Collects the loads started in one tick into a single `getMany`, so a template's secrets (or a
- * burst of callers) cost one batch request. Single-flight per key stays with lru-cache.
- */
-class Batcher {
-  #queue: Array<{ ref: SecretRef; signal: AbortSignal; settle: (result: SecretValue | Error) => void }> = [];
-
-  constructor(private readonly getMany: (refs: SecretRef[], signal: AbortSignal) => Promise<GetManyResult>) {}
-
-  load(ref: SecretRef, signal: AbortSignal): Promise<SecretValue> {
-    return new Promise((resolve, reject) => {
-      if (this.#queue.length === 0) queueMicrotask(() => void this.#flush());
-      this.#queue.push({ ref, signal, settle: (r) => (r instanceof SecretValue ? resolve(r) : reject(r)) });
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
-    const refs = batch.map((item) => item.ref);
-    const signal = batch.length === 1 ? batch[0]?.signal : AbortSignal.any(batch.map((item) => item.signal));
-    if (signal) setMaxListeners(0, signal);
-    try {
-      const results = await this.getMany(refs, signal as AbortSignal);
-      for (const item of batch) {
-        const result = results.get(item.ref);
-        item.settle(
-          result ?? new BackendUnavailableError(`The batch read returned nothing for '${item.ref.key}'.`),
-        );
-      }
-    } catch (error) {
-      for (const item of batch) item.settle(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
 }

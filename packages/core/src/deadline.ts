@@ -1,4 +1,5 @@
 /** Deadlines: every resolve settles by its `timeoutMs`, whatever the backend does. */
+import { setMaxListeners } from "node:events";
 import { BackendUnavailableError } from "./errors.js";
 import type { ResolveOptions } from "./resolver.js";
 
@@ -63,4 +64,43 @@ export function withDeadline<T>(
 
 function abortError(what: string, backend?: string): BackendUnavailableError {
   return new BackendUnavailableError(`Reading ${what} was aborted by the caller.`, { backend });
+}
+
+/**
+ * The signal a load hands the backend: aborted after `timeoutMs` (as `AbortSignal.timeout`, with a
+ * `TimeoutError`) or when `lru-cache` aborts the fetch (with its reason), whichever comes first;
+ * `done()` stops the timer once the load is over. This is what
+ * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` would build, which on Node 20 costs about
+ * 20 µs and several weak references per load: in a cold burst that was most of the CPU time after
+ * the backend's own. Here: one controller, one timer, one listener.
+ */
+export function loadSignal(
+  timeoutMs: number,
+  parent: AbortSignal,
+): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  // One load's signal fans out to every request of it (batch chunks, retries, SDK internals):
+  // more than Node's default of 10 listeners is expected, not a leak.
+  setMaxListeners(0, controller.signal);
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, done: () => {} };
+  }
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
+    timeoutMs,
+  );
+  timer.unref();
+  const onAbort = () => {
+    clearTimeout(timer);
+    controller.abort(parent.reason);
+  };
+  parent.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onAbort);
+    },
+  };
 }

@@ -5,7 +5,7 @@
  */
 import type { PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import type { BreakerOptions } from "./breaker.js";
-import { type CacheOptions, createResolver, type HitMemo } from "./cache.js";
+import { type CacheOptions, createResolver } from "./cache.js";
 import { DEADLINE_AT, type DeadlineOptions } from "./deadline.js";
 import {
   AccessDeniedError,
@@ -18,6 +18,7 @@ import {
   SecretNotFoundError,
   type SecretsError,
 } from "./errors.js";
+import { type PeekingResolver, type Plan, PlanMemo, type PlannedLevel } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
 import {
@@ -138,51 +139,6 @@ interface Found {
   readonly backend: string;
 }
 
-/** The caching resolver's synchronous read of a live entry (see `peek` in cache.ts). */
-type PeekingResolver = SecretResolver & {
-  peek(
-    ref: SecretRef,
-    id: string,
-    memo: HitMemo,
-  ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
-};
-
-/**
- * One namespace level a ref is looked up at, in climbing order, with everything precomputed, and
- * the resolver's memo of its last hit.
- */
-interface PlannedLevel extends HitMemo {
-  readonly rule: RouteRule;
-  readonly resolver: PeekingResolver;
-  /** The validated ref at this level, and its cache id in `resolver`. */
-  readonly ref: SecretRef;
-  readonly id: string;
-  /** What `Found.namespace` says when the value is found here (a global backend: its rule). */
-  readonly foundIn: string;
-}
-
-/**
- * A validated ref read from its own namespace (no `caller` elsewhere) and the levels it climbs.
- * Rules and backends never change after construction, so a plan stays right for the router's life.
- */
-interface Plan {
-  readonly ref: SecretRef;
-  /** The ref's namespace and tenant, read on every lookup (a frozen ref reads slower). */
-  readonly namespace: string;
-  readonly tenant: string | undefined;
-  readonly levels: readonly PlannedLevel[];
-  /** `levels[0]`, read by every resolve: a field load instead of an array access. */
-  readonly first: PlannedLevel | undefined;
-  /** The plan of the same key in another namespace or tenant. */
-  readonly next: Plan | undefined;
-  /** Plans in the chain from this one on. */
-  readonly depth: number;
-}
-
-/** Plans kept before the memo is emptied: enough for any working set, bounded for hostile input. */
-const MAX_PLANS = 10_000;
-/** Plans of one key kept in its chain; a key read in more namespaces is looked up by id. */
-const MAX_CHAIN = 8;
 const NO_OPTIONS: ResolveOptions = Object.freeze({});
 /** Read on every resolve: one module binding instead of a property of `channels`. */
 const resolveChannel = channels.resolve;
@@ -193,12 +149,7 @@ class NamespaceRouter implements Router {
   readonly #resolvers = new Map<string, SecretResolver>();
   readonly #rules: readonly RouteRule[];
   readonly #ruleMemo = new Map<string, RouteRule | null>();
-  /** key → its plans, chained (see {@link #planFor}). */
-  readonly #plans = new Map<string, Plan>();
-  /** Plans of keys whose chain is full, by ref id; and those keys. */
-  readonly #crowded = new Map<string, Plan>();
-  readonly #crowdedKeys = new Set<string>();
-  #planCount = 0;
+  readonly #plans = new PlanMemo((ref) => this.#levelsFor(ref));
   readonly #envs: Readonly<Record<string, string>>;
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;
@@ -240,7 +191,7 @@ class NamespaceRouter implements Router {
    */
   resolve(input: SecretRef, options?: ResolveOptions): Promise<SecretValue> {
     if (options === undefined && this.#audit === undefined && !resolveChannel.hasSubscribers) {
-      const plan = this.#knownPlan(input);
+      const plan = this.#plans.known(input);
       const level = plan?.first;
       if (level !== undefined) {
         const hit = level.resolver.peek(level.ref, level.id, level);
@@ -276,7 +227,7 @@ class NamespaceRouter implements Router {
     const plan =
       known ??
       (options.caller === undefined || options.caller === (input as Partial<SecretRef> | null)?.namespace
-        ? this.#planFor(input)
+        ? this.#plans.planFor(input)
         : undefined);
     if (plan === undefined) return this.#resolveSlow(input, options, started, undefined, 0, 0);
     const levels = plan.levels;
@@ -391,63 +342,8 @@ class NamespaceRouter implements Router {
     return error;
   }
 
-  /**
-   * The memoized plan of a ref read from its own namespace; `undefined` for a ref outside the
-   * grammar (the slow path then throws the right error). One map lookup by key, then a short
-   * chain (at most {@link MAX_CHAIN}) of the plans of that key in other namespaces or tenants: a
-   * lookup of an existing string costs about as much as the rest of a cached resolve on a slow VM,
-   * so nested maps (tenant → namespace → key) would cost three, and a joined key would build and
-   * hash a new string on every call.
-   */
-  #planFor(input: SecretRef): Plan | undefined {
-    const known = this.#knownPlan(input);
-    if (known !== undefined || typeof input !== "object" || input === null) return known;
-    const { tenant, namespace, key } = input;
-    let ref: SecretRef;
-    try {
-      ref = validateRef({ tenant, namespace, key });
-    } catch {
-      return undefined;
-    }
-    if (this.#planCount >= MAX_PLANS) {
-      this.#plans.clear();
-      this.#crowded.clear();
-      this.#crowdedKeys.clear();
-      this.#planCount = 0;
-    }
-    const chain = this.#plans.get(ref.key);
-    this.#planCount++;
-    if (chain === undefined || chain.depth < MAX_CHAIN) {
-      const built = this.#buildPlan(ref, chain);
-      this.#plans.set(ref.key, built);
-      return built;
-    }
-    // A key read in many namespaces: past a few, its plans go by id (a string built per lookup).
-    const built = this.#buildPlan(ref, undefined);
-    this.#crowded.set(refId(ref), built);
-    this.#crowdedKeys.add(ref.key);
-    return built;
-  }
-
-  /** The memoized plan of `input`, if any (the lookup half of {@link #planFor}, small enough to inline). */
-  #knownPlan(input: SecretRef): Plan | undefined {
-    if (typeof input !== "object" || input === null) return undefined;
-    const { tenant, namespace, key } = input;
-    for (let plan = this.#plans.get(key); plan !== undefined; plan = plan.next) {
-      if (plan.namespace === namespace && plan.tenant === tenant) return plan;
-    }
-    return this.#crowdedKeys.size === 0 ? undefined : this.#crowdedPlan(tenant, namespace, key);
-  }
-
-  #crowdedPlan(tenant: unknown, namespace: unknown, key: unknown): Plan | undefined {
-    if (typeof key !== "string" || !this.#crowdedKeys.has(key) || typeof namespace !== "string")
-      return undefined;
-    if (tenant !== undefined && typeof tenant !== "string") return undefined;
-    return this.#crowded.get(refId({ tenant, namespace, key }));
-  }
-
-  /** What {@link #climb} does for a caller in the ref's own namespace, decided once. */
-  #buildPlan(ref: SecretRef, next: Plan | undefined): Plan {
+  /** What {@link #climb} does for a caller in the ref's own namespace, decided once per ref. */
+  #levelsFor(ref: SecretRef): PlannedLevel[] {
     const levels: PlannedLevel[] = [];
     const askedGlobal = new Set<string>();
     for (const level of namespaceChain(ref.namespace)) {
@@ -469,9 +365,7 @@ class NamespaceRouter implements Router {
         touched: 0,
       });
     }
-    // Not frozen: V8 reads frozen arrays and objects slower, and this one never leaves the router.
-    const depth = next === undefined ? 1 : next.depth + 1;
-    return { ref, namespace: ref.namespace, tenant: ref.tenant, levels, first: levels[0], next, depth };
+    return levels;
   }
 
   /** Telemetry and audit for one access; neither can break the resolve. */

@@ -1,0 +1,129 @@
+/**
+ * The router's memo of how each ref it reads is looked up: the namespace levels it climbs, each
+ * with its rule, resolver, validated ref and cache id, decided once per ref instead of per resolve.
+ */
+import type { HitMemo } from "./entry.js";
+import { refId, type SecretRef, validateRef } from "./ref.js";
+import type { SecretResolver } from "./resolver.js";
+import type { RouteRule } from "./router.js";
+import type { SecretValue } from "./value.js";
+
+/** The caching resolver's synchronous read of a live entry (see `peek` in cache.ts). */
+export type PeekingResolver = SecretResolver & {
+  peek(
+    ref: SecretRef,
+    id: string,
+    memo: HitMemo,
+  ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
+};
+
+/**
+ * One namespace level a ref is looked up at, in climbing order, with everything precomputed, and
+ * the resolver's memo of its last hit.
+ */
+export interface PlannedLevel extends HitMemo {
+  readonly rule: RouteRule;
+  readonly resolver: PeekingResolver;
+  /** The validated ref at this level, and its cache id in `resolver`. */
+  readonly ref: SecretRef;
+  readonly id: string;
+  /** What the resolve reports as the namespace the value was found in (a global backend: its rule). */
+  readonly foundIn: string;
+}
+
+/**
+ * A validated ref read from its own namespace (no `caller` elsewhere) and the levels it climbs.
+ * Rules and backends never change after construction, so a plan stays right for the router's life.
+ */
+export interface Plan {
+  readonly ref: SecretRef;
+  /** The ref's namespace and tenant, read on every lookup (a frozen ref reads slower). */
+  readonly namespace: string;
+  readonly tenant: string | undefined;
+  readonly levels: readonly PlannedLevel[];
+  /** `levels[0]`, read by every resolve: a field load instead of an array access. */
+  readonly first: PlannedLevel | undefined;
+  /** The plan of the same key in another namespace or tenant. */
+  readonly next: Plan | undefined;
+  /** Plans in the chain from this one on. */
+  readonly depth: number;
+}
+
+/** Plans kept before the memo is emptied: enough for any working set, bounded for hostile input. */
+const MAX_PLANS = 10_000;
+/** Plans of one key kept in its chain; a key read in more namespaces is looked up by id. */
+const MAX_CHAIN = 8;
+
+export class PlanMemo {
+  /** key → its plans, chained (see {@link planFor}). */
+  readonly #plans = new Map<string, Plan>();
+  /** Plans of keys whose chain is full, by ref id; and those keys. */
+  readonly #crowded = new Map<string, Plan>();
+  readonly #crowdedKeys = new Set<string>();
+  #count = 0;
+
+  /** `levelsFor(ref)`: the levels a validated ref climbs, from its own namespace up. */
+  constructor(private readonly levelsFor: (ref: SecretRef) => PlannedLevel[]) {}
+
+  /**
+   * The memoized plan of a ref read from its own namespace; `undefined` for a ref outside the
+   * grammar (the slow path then throws the right error). One map lookup by key, then a short
+   * chain (at most {@link MAX_CHAIN}) of the plans of that key in other namespaces or tenants: a
+   * lookup of an existing string costs about as much as the rest of a cached resolve on a slow VM,
+   * so nested maps (tenant → namespace → key) would cost three, and a joined key would build and
+   * hash a new string on every call.
+   */
+  planFor(input: SecretRef): Plan | undefined {
+    const known = this.known(input);
+    if (known !== undefined || typeof input !== "object" || input === null) return known;
+    const { tenant, namespace, key } = input;
+    let ref: SecretRef;
+    try {
+      ref = validateRef({ tenant, namespace, key });
+    } catch {
+      return undefined;
+    }
+    if (this.#count >= MAX_PLANS) {
+      this.#plans.clear();
+      this.#crowded.clear();
+      this.#crowdedKeys.clear();
+      this.#count = 0;
+    }
+    const chain = this.#plans.get(ref.key);
+    this.#count++;
+    if (chain === undefined || chain.depth < MAX_CHAIN) {
+      const built = this.#build(ref, chain);
+      this.#plans.set(ref.key, built);
+      return built;
+    }
+    // A key read in many namespaces: past a few, its plans go by id (a string built per lookup).
+    const built = this.#build(ref, undefined);
+    this.#crowded.set(refId(ref), built);
+    this.#crowdedKeys.add(ref.key);
+    return built;
+  }
+
+  /** The memoized plan of `input`, if any (the lookup half of {@link planFor}, small enough to inline). */
+  known(input: SecretRef): Plan | undefined {
+    if (typeof input !== "object" || input === null) return undefined;
+    const { tenant, namespace, key } = input;
+    for (let plan = this.#plans.get(key); plan !== undefined; plan = plan.next) {
+      if (plan.namespace === namespace && plan.tenant === tenant) return plan;
+    }
+    return this.#crowdedKeys.size === 0 ? undefined : this.#crowdedPlan(tenant, namespace, key);
+  }
+
+  #crowdedPlan(tenant: unknown, namespace: unknown, key: unknown): Plan | undefined {
+    if (typeof key !== "string" || !this.#crowdedKeys.has(key) || typeof namespace !== "string")
+      return undefined;
+    if (tenant !== undefined && typeof tenant !== "string") return undefined;
+    return this.#crowded.get(refId({ tenant, namespace, key }));
+  }
+
+  #build(ref: SecretRef, next: Plan | undefined): Plan {
+    const levels = this.levelsFor(ref);
+    // Not frozen: V8 reads frozen arrays and objects slower, and this one never leaves the router.
+    const depth = next === undefined ? 1 : next.depth + 1;
+    return { ref, namespace: ref.namespace, tenant: ref.tenant, levels, first: levels[0], next, depth };
+  }
+}
