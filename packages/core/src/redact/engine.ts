@@ -227,7 +227,8 @@ class Tier {
   }
 
   add(pattern: string): void {
-    const k = this.key(patternUnits(pattern));
+    const units = patternUnits(pattern);
+    const k = this.key(units);
     const family = this.families.get(k);
     if (family === pattern || (Array.isArray(family) && family.includes(pattern))) {
       this.#moreRefs.set(pattern, (this.#moreRefs.get(pattern) ?? 0) + 1);
@@ -246,7 +247,7 @@ class Tier {
     const stride = this.strideFor(pattern.length);
     if (this.stride === 0 || stride < this.stride) this.stride = stride;
     if ((this.entries + this.stride) * BITS_PER_ENTRY > this.bits.length * 32) this.rebuild();
-    else this.#setBits(pattern);
+    else this.#setBits(units);
   }
 
   /** Drops one reference; the bits stay until enough are stale to be worth a rebuild. */
@@ -284,13 +285,12 @@ class Tier {
     this.entries = 0;
     this.stale = 0;
     for (const family of this.families.values()) {
-      if (typeof family === "string") this.#setBits(family);
-      else for (const pattern of family) this.#setBits(pattern);
+      if (typeof family === "string") this.#setBits(patternUnits(family));
+      else for (const pattern of family) this.#setBits(patternUnits(pattern));
     }
   }
 
-  #setBits(pattern: string): void {
-    const units = patternUnits(pattern);
+  #setBits(units: Uint8Array): void {
     for (let o = 0; o < this.stride; o++) {
       const k = this.block === 4 ? key4(units, o) : key2(units, o);
       setBit(this.bits, Math.imul(k, GOLDEN) >>> this.shift);
