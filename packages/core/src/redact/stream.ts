@@ -75,9 +75,10 @@ export function redactingStream(source: ByteRangeSource): Transform {
         tailMasked = false;
       }
     }
-    const keep = Math.max(0, Math.min(cut, n) - CONTEXT);
+    // `cut` never moves below `from`, so neither does the next scan.
+    const keep = Math.max(0, cut - CONTEXT);
     held = Buffer.from(bytes.subarray(keep));
-    from = Math.max(cut, from) - keep;
+    from = cut - keep;
     emitted -= keep;
     return out;
   };
