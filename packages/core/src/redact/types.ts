@@ -21,7 +21,10 @@ export interface Redactor {
   redactDeep<T>(value: T): T;
   /** Redacts an error Keyway created, in place (message, stack, cause chain), and returns it. */
   redactError<E extends Error>(error: E): E;
-  /** A Transform that masks secrets split across any chunk boundaries. */
+  /**
+   * A Transform over UTF-8 bytes (strings written to it are encoded) that masks secrets split across
+   * any chunk boundaries, without decoding them; it emits Buffers of whole characters.
+   */
   stream(): Transform;
   /** How many distinct values are registered. */
   readonly size: number;
