@@ -150,7 +150,7 @@ class DefaultRedactor implements Redactor {
     if (this.#byteEngine === undefined) {
       this.#byteEngine = new MatchEngine({ anywhereLength: this.#anywhereLength, encoding: "utf8" });
       for (const [id, registration] of this.#values)
-        this.#applyTo(this.#byteEngine, plainOf(id), registration.excludeJsonKeys, 1);
+        this.#apply(plainOf(id), registration.excludeJsonKeys, 1, [this.#byteEngine]);
     }
     const engine = this.#byteEngine;
     return redactingStream({
@@ -168,33 +168,29 @@ class DefaultRedactor implements Redactor {
   }
 
   /**
-   * Adds (`delta` 1) or removes (-1) the forms of a value that the short-secret policy keeps.
-   * Returns the first plain form too short to mask, if any.
+   * Adds (`delta` 1) or removes (-1) the forms of a value that the short-secret policy keeps, in
+   * `engines` (by default all: the text one, and the byte one once a stream exists). Returns the
+   * first plain form too short to mask, if any.
    */
-  #apply(value: string | Uint8Array, excludeJsonKeys: readonly string[] | undefined, delta: 1 | -1) {
-    const tooShort = this.#applyTo(this.#engine, value, excludeJsonKeys, delta);
-    if (this.#byteEngine !== undefined) this.#applyTo(this.#byteEngine, value, excludeJsonKeys, delta);
-    return tooShort;
-  }
-
-  #applyTo(
-    engine: MatchEngine,
+  #apply(
     value: string | Uint8Array,
     excludeJsonKeys: readonly string[] | undefined,
     delta: 1 | -1,
+    engines: readonly MatchEngine[] = this.#byteEngine ? [this.#engine, this.#byteEngine] : [this.#engine],
   ): string | undefined {
     const { plain, encoded } = derivedForms(value, excludeJsonKeys);
     let tooShort: string | undefined;
+    const kept: string[] = [];
     for (const form of plain) {
       if (form.length < this.#minLength) tooShort ??= form;
-      else if (delta > 0) engine.add(form);
-      else engine.remove(form);
+      else kept.push(form);
     }
-    for (const form of encoded) {
-      if (form.length < this.#anywhereLength) continue;
-      if (delta > 0) engine.add(form);
-      else engine.remove(form);
-    }
+    for (const form of encoded) if (form.length >= this.#anywhereLength) kept.push(form);
+    for (const engine of engines)
+      for (const form of kept) {
+        if (delta > 0) engine.add(form);
+        else engine.remove(form);
+      }
     return tooShort;
   }
 

@@ -107,6 +107,16 @@ describe("redactor.stream()", () => {
     expect(rest).toBe("a ****** b");
   });
 
+  it("follows the redactor's registrations: a value evicted after the stream opened is not masked", async () => {
+    const redactor = createRedactor({ maxValues: 1 });
+    redactor.register("first-secret-value");
+    const stream = redactor.stream();
+    redactor.register("second-secret-value"); // evicts the first
+    const out = await pipeThrough(stream, ["first-secret-value second-secret-value"]);
+    expect(out).toBe("first-secret-value ******");
+    expect(out).toBe(redactor.redact("first-secret-value second-secret-value"));
+  });
+
   it("merges a mask that spans a chunk boundary with the match that continues it", async () => {
     const redactor = createRedactor();
     redactor.register("AAAAAAAABBBB");
