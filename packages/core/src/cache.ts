@@ -231,20 +231,29 @@ class CachingResolver implements SecretResolver {
     // a hit's cost. A returned entry has moved to most recently used, as before.
     const entry = this.#cache.get(id);
     if (entry === undefined) return undefined;
-    if (now < entry.hotUntil && entry.value !== undefined) {
+    if (now < entry.hotUntil) {
       if (memo !== undefined) {
-        memo.entry = entry as LiveValue;
+        memo.entry = entry;
         memo.touched = now;
       }
-      return this.#hotHit(ref, entry as LiveValue);
+      return this.#hotHit(ref, entry);
     }
     return this.#peekNotHot(ref, id, entry, now);
   }
 
-  #hotHit(ref: SecretRef, entry: LiveValue): LiveValue {
+  /** A hit of a hot entry: its value, or `null` for a cached not-found (counted as `peek` says). */
+  #hotHit(ref: SecretRef, entry: Entry): LiveValue | null {
+    if (entry.value === undefined) return this.#negativeHit(ref);
     this.#hits++;
     if (cacheChannel.hasSubscribers) this.#publishCache(ref, "hit");
-    return entry;
+    return entry as LiveValue;
+  }
+
+  #negativeHit(ref: SecretRef): null {
+    this.#negativeHits++;
+    if (cacheChannel.hasSubscribers) this.#publishCache(ref, "negative-hit");
+    this.#cachedNotFound++;
+    return null;
   }
 
   /**
@@ -257,12 +266,7 @@ class CachingResolver implements SecretResolver {
     // lru-cache keeps an entry up to and including its expiry instant; getRemainingTTL(id) > 0,
     // the test this replaces, stops just before it.
     if (!(entry.expiresAt - now > 0)) return undefined;
-    if (value === undefined) {
-      this.#negativeHits++;
-      if (cacheChannel.hasSubscribers) this.#publishCache(ref, "negative-hit");
-      this.#cachedNotFound++;
-      return null;
-    }
+    if (value === undefined) return this.#negativeHit(ref);
     this.#hits++;
     if (value.stale) this.#staleServed++;
     else if (this.#refreshWindow > 0 && entry.freshUntil - now <= this.#refreshWindow)
@@ -451,7 +455,7 @@ class CachingResolver implements SecretResolver {
       const error = toSecretsError(raw, this.#backend.name, signal, ref);
       if (error instanceof SecretNotFoundError && this.#settings.negativeTtlMs > 0) {
         const expiresAt = this.#stamp(entryOptions, this.#settings.negativeTtlMs);
-        return new Entry(undefined, expiresAt, entryOptions.start as number);
+        return new Entry(undefined, expiresAt, Math.floor(expiresAt));
       }
       const fallback = this.#staleFallback(error, stale);
       if (fallback) {

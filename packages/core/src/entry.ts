@@ -25,9 +25,10 @@ export class Entry {
     readonly expiresAt: number,
     /**
      * Until when a hit needs nothing but counting: live, not stale, not yet in the refresh-ahead
-     * window. One comparison on the hot path; later hits take the full path, which decides exactly.
-     * For stale values and not-founds it is the entry's start: a clock never reads earlier. Zeroed
-     * when the entry leaves the cache, so a {@link HitMemo} of it stops hitting.
+     * window (a not-found: until it expires). One comparison on the hot path; later hits take the
+     * full path, which decides exactly. For stale values it is the entry's start: a clock never
+     * reads earlier. Zeroed when the entry leaves the cache, so a {@link HitMemo} of it stops
+     * hitting.
      */
     public hotUntil: number,
   ) {}
@@ -43,14 +44,14 @@ export type LiveValue = Entry & { readonly value: SecretValue };
 
 /**
  * Where a caller that reads one ref again and again (the router, per planned level) lets `peek`
- * keep the entry of that ref's last hit. While that entry is hot it is the answer, without the
- * `lru-cache` lookup, which was half of a cached resolve through the router. Its recency in the
- * cache is still renewed, once per millisecond. Holds at most one evicted entry until the next
- * hit.
+ * keep the entry of that ref's last hit (a value or a not-found). While that entry is hot it is
+ * the answer, without the `lru-cache` lookup, which was half of a cached resolve through the
+ * router. Its recency in the cache is still renewed, once per millisecond. Holds at most one
+ * evicted entry until the next hit.
+ * @internal
  */
-/** @internal */
 export interface HitMemo {
-  entry: LiveValue | undefined;
+  entry: Entry | undefined;
   /** The (coarse) time the entry's recency was last renewed. */
   touched: number;
 }

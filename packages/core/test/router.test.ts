@@ -225,6 +225,27 @@ describe("router: the memo of a level's last hit", () => {
     await expect(r.resolve(ref)).rejects.toBeInstanceOf(SecretNotFoundError);
   });
 
+  it("keeps a memoized not-found only for the negative TTL: a child's new value then overrides", async () => {
+    const clock = fakeClock();
+    const parent = memory({ "company/K": "parent" }, "parent");
+    const child = memory({}, "child");
+    const r = createRouter({
+      backends: { parent, child },
+      rules: [
+        { match: "company", backend: "parent" },
+        { match: "company.team", backend: "child" },
+      ],
+      cache: { negativeTtlMs: 1000, clock },
+    });
+    const get = async () => (await r.resolve({ namespace: "company.team", key: "K" })).reveal();
+    for (let i = 0; i < 3; i++) expect(await get()).toBe("parent"); // the child's not-found memoized
+    await child.put?.({ namespace: "company.team", key: "K" }, "child"); // behind the router's back
+    clock.advance(999);
+    expect(await get()).toBe("parent");
+    clock.advance(2); // past the expiry instant (lru-cache still holds an entry at that instant)
+    expect(await get()).toBe("child");
+  });
+
   it("is not served once the entry was evicted, and keeps a memoized key recently used", async () => {
     const clock = fakeClock();
     const backend = memory({ "team/K": "k1", "team/A": "a", "team/B": "b" });
