@@ -17,6 +17,7 @@ import {
   type SecretsError,
   type SecretsErrorCode,
 } from "./errors.js";
+import { type CachedRef, cachedRef, PlanMemo } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
 import { formatRef, refId, type SecretRef, validateRef } from "./ref.js";
@@ -134,6 +135,7 @@ class CachingResolver implements SecretResolver {
   /** `NOT_FOUND` errors of cached not-founds read by {@link peek}, added to `errors` by `stats()`. */
   #cachedNotFound = 0;
   readonly #errors: Partial<Record<SecretsErrorCode, number>> = {};
+  readonly #plans = new PlanMemo<CachedRef>((ref) => [cachedRef(ref)]);
 
   constructor(options: ResolverOptions) {
     this.#backend = options.backend;
@@ -186,14 +188,17 @@ class CachingResolver implements SecretResolver {
    */
   resolve(input: SecretRef, options: ResolveOptions = NO_OPTIONS): Promise<SecretValue> {
     if (options.subkey === undefined && options.version === undefined) {
+      // A call without options (the router always passes some) reads the ref's memoized plan:
+      // validated once, with its id and its last hit (see `HitMemo`).
+      const level = options === NO_OPTIONS ? this.#plans.planFor(input)?.first : undefined;
       let ref: SecretRef;
       try {
-        ref = validateRef(input);
+        ref = level?.ref ?? validateRef(input);
       } catch (error) {
         return Promise.reject(this.#failed(error));
       }
-      const id = refId(ref);
-      const hit = this.peek(ref, id);
+      const id = level?.id ?? refId(ref);
+      const hit = this.peek(ref, id, level);
       if (hit !== undefined && hit !== null) {
         hit.settled ??= Promise.resolve(hit.value);
         return hit.settled;

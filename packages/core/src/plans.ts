@@ -1,6 +1,7 @@
 /**
- * The router's memo of how each ref it reads is looked up: the namespace levels it climbs, each
- * with its rule, resolver, validated ref and cache id, decided once per ref instead of per resolve.
+ * The memo of how each ref read is looked up, decided once per ref instead of per resolve: its
+ * validated copy, and the levels it is read at, each with its cache id and its last hit. The
+ * router's levels are the namespaces it climbs; a single resolver has one.
  */
 import type { HitMemo } from "./entry.js";
 import { refId, type SecretRef, validateRef } from "./ref.js";
@@ -17,34 +18,39 @@ export type PeekingResolver = SecretResolver & {
   ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
 };
 
-/**
- * One namespace level a ref is looked up at, in climbing order, with everything precomputed, and
- * the resolver's memo of its last hit.
- */
-export interface PlannedLevel extends HitMemo {
-  readonly rule: RouteRule;
-  readonly resolver: PeekingResolver;
-  /** The validated ref at this level, and its cache id in `resolver`. */
+/** Where a ref is read: the validated ref, its cache id, and the resolver's memo of its last hit. */
+export interface CachedRef extends HitMemo {
   readonly ref: SecretRef;
   readonly id: string;
+}
+
+/** One namespace level the router looks a ref up at, in climbing order, with its rule and resolver. */
+export interface PlannedLevel extends CachedRef {
+  readonly rule: RouteRule;
+  readonly resolver: PeekingResolver;
   /** What the resolve reports as the namespace the value was found in (a global backend: its rule). */
   readonly foundIn: string;
+}
+
+/** The one level of a ref read from a single resolver. */
+export function cachedRef(ref: SecretRef): CachedRef {
+  return { ref, id: refId(ref), entry: undefined, touched: 0 };
 }
 
 /**
  * A validated ref read from its own namespace (no `caller` elsewhere) and the levels it climbs.
  * Rules and backends never change after construction, so a plan stays right for the router's life.
  */
-export interface Plan {
+export interface Plan<L extends CachedRef = PlannedLevel> {
   readonly ref: SecretRef;
   /** The ref's namespace and tenant, read on every lookup (a frozen ref reads slower). */
   readonly namespace: string;
   readonly tenant: string | undefined;
-  readonly levels: readonly PlannedLevel[];
+  readonly levels: readonly L[];
   /** `levels[0]`, read by every resolve: a field load instead of an array access. */
-  readonly first: PlannedLevel | undefined;
+  readonly first: L | undefined;
   /** The plan of the same key in another namespace or tenant. */
-  readonly next: Plan | undefined;
+  readonly next: Plan<L> | undefined;
   /** Plans in the chain from this one on. */
   readonly depth: number;
 }
@@ -54,16 +60,16 @@ const MAX_PLANS = 10_000;
 /** Plans of one key kept in its chain; a key read in more namespaces is looked up by id. */
 const MAX_CHAIN = 8;
 
-export class PlanMemo {
+export class PlanMemo<L extends CachedRef> {
   /** key → its plans, chained (see {@link planFor}). */
-  readonly #plans = new Map<string, Plan>();
+  readonly #plans = new Map<string, Plan<L>>();
   /** Plans of keys whose chain is full, by ref id; and those keys. */
-  readonly #crowded = new Map<string, Plan>();
+  readonly #crowded = new Map<string, Plan<L>>();
   readonly #crowdedKeys = new Set<string>();
   #count = 0;
 
   /** `levelsFor(ref)`: the levels a validated ref climbs, from its own namespace up. */
-  constructor(private readonly levelsFor: (ref: SecretRef) => PlannedLevel[]) {}
+  constructor(private readonly levelsFor: (ref: SecretRef) => L[]) {}
 
   /**
    * The memoized plan of a ref read from its own namespace; `undefined` for a ref outside the
@@ -73,7 +79,7 @@ export class PlanMemo {
    * so nested maps (tenant → namespace → key) would cost three, and a joined key would build and
    * hash a new string on every call.
    */
-  planFor(input: SecretRef): Plan | undefined {
+  planFor(input: SecretRef): Plan<L> | undefined {
     const known = this.known(input);
     if (known !== undefined || typeof input !== "object" || input === null) return known;
     const { tenant, namespace, key } = input;
@@ -104,7 +110,7 @@ export class PlanMemo {
   }
 
   /** The memoized plan of `input`, if any (the lookup half of {@link planFor}, small enough to inline). */
-  known(input: SecretRef): Plan | undefined {
+  known(input: SecretRef): Plan<L> | undefined {
     if (typeof input !== "object" || input === null) return undefined;
     const { tenant, namespace, key } = input;
     for (let plan = this.#plans.get(key); plan !== undefined; plan = plan.next) {
@@ -113,16 +119,16 @@ export class PlanMemo {
     return this.#crowdedKeys.size === 0 ? undefined : this.#crowdedPlan(tenant, namespace, key);
   }
 
-  #crowdedPlan(tenant: unknown, namespace: unknown, key: unknown): Plan | undefined {
+  #crowdedPlan(tenant: unknown, namespace: unknown, key: unknown): Plan<L> | undefined {
     if (typeof key !== "string" || !this.#crowdedKeys.has(key) || typeof namespace !== "string")
       return undefined;
     if (tenant !== undefined && typeof tenant !== "string") return undefined;
     return this.#crowded.get(refId({ tenant, namespace, key }));
   }
 
-  #build(ref: SecretRef, next: Plan | undefined): Plan {
+  #build(ref: SecretRef, next: Plan<L> | undefined): Plan<L> {
     const levels = this.levelsFor(ref);
-    // Not frozen: V8 reads frozen arrays and objects slower, and this one never leaves the router.
+    // Not frozen: V8 reads frozen arrays and objects slower, and this one never leaves its owner.
     const depth = next === undefined ? 1 : next.depth + 1;
     return { ref, namespace: ref.namespace, tenant: ref.tenant, levels, first: levels[0], next, depth };
   }

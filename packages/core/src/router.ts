@@ -149,7 +149,7 @@ class NamespaceRouter implements Router {
   readonly #resolvers = new Map<string, SecretResolver>();
   readonly #rules: readonly RouteRule[];
   readonly #ruleMemo = new Map<string, RouteRule | null>();
-  readonly #plans = new PlanMemo((ref) => this.#levelsFor(ref));
+  readonly #plans = new PlanMemo<PlannedLevel>((ref) => this.#levelsFor(ref));
   readonly #envs: Readonly<Record<string, string>>;
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;

@@ -247,6 +247,42 @@ describe("resolver cache", () => {
   });
 });
 
+describe("resolver: the memo of a ref's last hit (calls without options)", () => {
+  it("answers again from the entry while it is cached, and never after it left", async () => {
+    const backend = scriptedBackend({ A: "a1", B: "b" });
+    const resolver = createResolver({ backend, cache: { maxEntries: 1 } });
+    for (let i = 0; i < 3; i++) expect((await resolver.resolve(ref("A"))).reveal()).toBe("a1");
+    expect(resolver.stats()).toMatchObject({ hits: 2, backendCalls: 1 });
+    backend.answers.set("A", "a2");
+    resolver.invalidate(ref("A"));
+    expect((await resolver.resolve(ref("A"))).reveal()).toBe("a2");
+    await resolver.resolve(ref("B")); // evicts A (one entry only)
+    backend.answers.set("A", "a3");
+    expect((await resolver.resolve(ref("A"))).reveal()).toBe("a3");
+    expect(backend.calls).toEqual(["A", "A", "B", "A"]);
+  });
+
+  it("memoizes a cached not-found until the negative TTL ends", async () => {
+    const clock = fakeClock();
+    const backend = scriptedBackend({});
+    const resolver = createResolver({ backend, cache: { negativeTtlMs: 100, clock } });
+    for (let i = 0; i < 3; i++)
+      await expect(resolver.resolve(ref("X"))).rejects.toBeInstanceOf(SecretNotFoundError);
+    expect(resolver.stats()).toMatchObject({ negativeHits: 2, errors: { NOT_FOUND: 3 } });
+    backend.answers.set("X", "now-here");
+    clock.advance(101);
+    expect((await resolver.resolve(ref("X"))).reveal()).toBe("now-here");
+  });
+
+  it("still validates every ref: an invalid one is an invalid-reference error", async () => {
+    const resolver = createResolver({ backend: scriptedBackend({}) });
+    for (let i = 0; i < 2; i++)
+      await expect(resolver.resolve({ namespace: "bad ns", key: "K" })).rejects.toBeInstanceOf(
+        InvalidReferenceError,
+      );
+  });
+});
+
 describe("sub-keys (Kestra semantics)", () => {
   const resolver = createResolver({
     backend: scriptedBackend({
