@@ -18,15 +18,16 @@
 import diagnostics from "node:diagnostics_channel";
 import { createRequire } from "node:module";
 import type * as OtelApi from "@opentelemetry/api";
-import { ConfigurationError } from "./errors.js";
+// From the main entry, not its modules, for one copy of each class (see config/index.ts).
 import {
   type BackendCallEvent,
   type BreakerEvent,
   type CacheEvent,
   CHANNELS,
+  ConfigurationError,
   type Outcome,
   type ResolveEvent,
-} from "./telemetry.js";
+} from "./index.js";
 
 /** The `@opentelemetry/api` module (`import * as api from "@opentelemetry/api"`). */
 export type OpenTelemetryApi = typeof OtelApi;

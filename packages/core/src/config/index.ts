@@ -5,14 +5,21 @@
  */
 import { readFile } from "node:fs/promises";
 import { isScalar, LineCounter, type Node, parseDocument, visit, type Document as YamlDocument } from "yaml";
-import { createJsonLinesAuditSink } from "../audit.js";
-import type { SecretBackend } from "../backend.js";
-import type { BackendDefinition, OptionsIssue } from "../backend-definition.js";
-import { ConfigurationError } from "../errors.js";
-import { createMemoryBackend } from "../memory-backend.js";
-import type { Redactor } from "../redact/types.js";
-import { isValidNamespace, isValidTenant } from "../ref.js";
-import { createRouter, type Router } from "../router.js";
+// From the main entry, not its modules: the bundle keeps this an import of `@keyway/core`'s own
+// file (scripts/bundle.mjs), so both entries share one copy of every class.
+import {
+  type BackendDefinition,
+  ConfigurationError,
+  createJsonLinesAuditSink,
+  createMemoryBackend,
+  createRouter,
+  isValidNamespace,
+  isValidTenant,
+  type OptionsIssue,
+  type Redactor,
+  type Router,
+  type SecretBackend,
+} from "../index.js";
 import { configSchema, type KeywayConfig } from "./schema.js";
 
 export { type KeywayConfig, type KeywayConfigInput, parseDuration } from "./schema.js";
