@@ -120,6 +120,12 @@ export function defineBackendContract(name: string, options: ContractOptions): v
       expect(backend.name).toMatch(/\S/);
     });
 
+    it("prepare, when it has one, may run twice at once and leaves the backend serving", async () => {
+      if (!backend.prepare) return;
+      await Promise.all([backend.prepare(), backend.prepare({ signal: new AbortController().signal })]);
+      expect((await backend.get(ref("PLAIN"))).reveal()).toBe(values.plain);
+    });
+
     it("gets a value, byte for byte, including unicode and line breaks", async () => {
       expect((await backend.get(ref("PLAIN"))).reveal()).toBe(values.plain);
       expect((await backend.get(ref("UNICODE"))).reveal()).toBe(values.unicode);

@@ -123,6 +123,15 @@ export function createAwsBackend(options: AwsBackendOptions): SecretBackend {
       }
       return [...listed.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     },
+    /** Loads the SDK, builds the client and resolves its credentials (an assumed role, SSO, IMDS). */
+    async prepare() {
+      try {
+        const { config } = await getClient();
+        if (typeof config?.credentials === "function") await config.credentials();
+      } catch (error) {
+        throw mapped(error);
+      }
+    },
     async close() {
       const created = injected ? undefined : client;
       client = undefined;

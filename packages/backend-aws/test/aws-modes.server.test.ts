@@ -101,6 +101,7 @@ describe.skipIf(!moto)("aws backend on moto: modes, credentials, transport", () 
           },
         }),
       );
+      await viaRole.prepare?.();
       expect((await viaRole.get({ namespace: "", key: "VIA_ROLE" })).reveal()).toBe("role ok");
       await viaRole.close?.();
     });
@@ -204,6 +205,22 @@ describe.skipIf(!moto)("aws backend on moto: modes, credentials, transport", () 
       const error = await backend.get({ namespace: "", key: "SLOW" }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BackendUnavailableError);
       expect(Date.now() - started).toBeLessThan(5_000);
+      await backend.close?.();
+    });
+
+    it("prepare assumes the role up front: an STS that never answers fails it, typed", async () => {
+      const backend = createAwsBackend(
+        options({
+          requestTimeoutMs: 300,
+          credentials: {
+            type: "assumeRole",
+            roleArn: "arn:aws:iam::123456789012:role/keyway-reader",
+            stsEndpoint: blackholeUrl,
+            source: { type: "static", accessKeyId: "test", secretAccessKey: "test" },
+          },
+        }),
+      );
+      await expect(backend.prepare?.()).rejects.toBeInstanceOf(BackendUnavailableError);
       await backend.close?.();
     });
 

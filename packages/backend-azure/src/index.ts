@@ -234,6 +234,11 @@ export function createAzureBackend(options: AzureBackendOptions): SecretBackend 
       });
     },
 
+    /** Loads the SDK and builds the client (the credential gets its token on the first call). */
+    async prepare() {
+      await call("get", undefined, async () => undefined);
+    },
+
     async close() {
       // The SDK client holds no timers; pooled sockets close when idle.
       client = options.client;

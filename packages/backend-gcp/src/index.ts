@@ -247,6 +247,13 @@ export function createGcpBackend(options: GcpBackendOptions): SecretBackend {
       });
     },
 
+    /** Loads the SDK and builds the client (gRPC connects on the first call). */
+    async prepare() {
+      await getClient().catch((error: unknown) => {
+        throw fail(error, "access", undefined);
+      });
+    },
+
     async close() {
       // An injected client belongs to the caller; only the one created here is closed.
       if (options.client || !creating) return;

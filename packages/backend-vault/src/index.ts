@@ -226,6 +226,11 @@ export function createVaultBackend(options: VaultBackendOptions = {}): VaultBack
       }
       await store.write(ref, value, metadata, version, opts?.signal);
     },
+    /** Loads node-vault, builds the client and, for a login method, logs in (a token is not checked). */
+    async prepare({ signal } = {}) {
+      const { session } = await connect();
+      await session.ensure(signal);
+    },
     async close() {
       connection = undefined;
     },

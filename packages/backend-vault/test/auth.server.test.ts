@@ -93,6 +93,24 @@ describe.skipIf(!server)("vault auth on OpenBao", () => {
     expect(JSON.stringify(error) + String(error) + (error as Error).stack).not.toContain(secretId);
   });
 
+  it("prepare logs in once, before any read, and the reads use that login", async () => {
+    const { client, logins } = await countingClient();
+    const backend = backendWith({ method: "approle", ...role }, client);
+    await backend.prepare?.();
+    expect(logins()).toBe(1);
+    expect((await backend.get(ref)).reveal()).toBe("authenticated");
+    expect(logins()).toBe(1);
+  });
+
+  it("prepare with a wrong secretId is AccessDeniedError that does not show it", async () => {
+    const secretId = "wrong-prepare-secret-8d2e4b";
+    const error = await backendWith({ method: "approle", roleId: role.roleId, secretId })
+      .prepare?.()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect(JSON.stringify(error) + String(error) + (error as Error).stack).not.toContain(secretId);
+  });
+
   it("userpass: logs in, and a wrong password is AccessDeniedError", async () => {
     expect(
       (

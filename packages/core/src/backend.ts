@@ -48,6 +48,11 @@ export interface PutMetadata {
   tags?: Readonly<Record<string, string>> | undefined;
 }
 
+export interface PrepareOptions {
+  /** Stops waiting (a login request, say) when it aborts. */
+  signal?: AbortSignal | undefined;
+}
+
 export interface WriteOptions {
   signal?: AbortSignal | undefined;
 }
@@ -78,6 +83,14 @@ export interface SecretBackend {
   ): Promise<void>;
   /** Deletes a secret; deleting a missing one throws SecretNotFoundError. */
   delete?(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  /**
+   * Does now what the first call would do anyway: loads the vendor SDK, builds the client, logs
+   * in. A process calls it at startup so its first reads do not spend their deadline on it, and
+   * bad credentials or a broken install show before the first workflow runs. Idempotent; reads
+   * work without it.
+   * @throws a {@link SecretsError} when the backend cannot be made ready
+   */
+  prepare?(options?: PrepareOptions): Promise<void>;
   /** Releases connections and timers. */
   close?(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * deadlines, retries and stats.
  */
 import { LRUCache } from "lru-cache";
-import type { SecretBackend } from "./backend.js";
+import type { PrepareOptions, SecretBackend } from "./backend.js";
 import { Batcher } from "./batcher.js";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
 import { DEADLINE_AT, type DeadlineOptions, loadSignal, withDeadline } from "./deadline.js";
@@ -339,6 +339,21 @@ class CachingResolver implements SecretResolver {
     const errors = { ...this.#errors };
     if (this.#cachedNotFound > 0) errors.NOT_FOUND = (errors.NOT_FOUND ?? 0) + this.#cachedNotFound;
     return errors;
+  }
+
+  async prepare(options: PrepareOptions = {}): Promise<void> {
+    try {
+      await this.#backend.prepare?.(options);
+    } catch (raw) {
+      const backend = this.#backend.name;
+      const error = isSecretsError(raw)
+        ? raw
+        : new BackendUnavailableError(`Backend '${backend}' could not be made ready.`, {
+            backend,
+            cause: raw,
+          });
+      throw this.redactor.redactError(error);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 /** The `SecretResolver` interface: what an executor calls, whatever serves the secrets. */
+import type { PrepareOptions } from "./backend.js";
 import type { SecretsError, SecretsErrorCode } from "./errors.js";
 import type { Redactor } from "./redact/types.js";
 import type { SecretRef } from "./ref.js";
@@ -64,5 +65,13 @@ export interface SecretResolver {
   stats(): ResolverStats;
   /** Every value this resolver returns is registered here. */
   readonly redactor: Redactor;
+  /**
+   * Readies the backends now (SDK loaded, client built, logged in) instead of on the first
+   * resolve, which would otherwise spend part of its deadline on it: call it at startup. A
+   * router readies all its backends at once and, when any fails, rejects with the first one's
+   * error in `backends` order once all have settled.
+   * @throws a {@link SecretsError} naming the backend that could not be made ready
+   */
+  prepare(options?: PrepareOptions): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * segments, per tenant), inheritance up the namespace tree, allow lists, read-only rules and
  * replicas. It is a `SecretResolver`, plus templates, listing and writes.
  */
-import type { PutMetadata, SecretBackend, SecretListing } from "./backend.js";
+import type { PrepareOptions, PutMetadata, SecretBackend, SecretListing } from "./backend.js";
 import type { BreakerOptions } from "./breaker.js";
 import { type CacheOptions, createResolver } from "./cache.js";
 import { DEADLINE_AT, type DeadlineOptions } from "./deadline.js";
@@ -553,6 +553,12 @@ class NamespaceRouter implements Router {
     } finally {
       this.#resolvers.get(rule.backend)?.invalidate(ref);
     }
+  }
+
+  async prepare(options?: PrepareOptions): Promise<void> {
+    const results = await Promise.allSettled([...this.#resolvers.values()].map((r) => r.prepare(options)));
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   async close(): Promise<void> {

@@ -379,6 +379,75 @@ describe("router: replicas", () => {
   });
 });
 
+describe("router: prepare", () => {
+  /** A memory backend whose `prepare` runs `ready` (after a tick, so the calls overlap). */
+  const preparing = (name: string, ready: (options: unknown) => Promise<void>, initial = {}) =>
+    Object.assign(memory(initial, name), {
+      async prepare(options: unknown) {
+        await new Promise((r) => setTimeout(r, 5));
+        await ready(options);
+      },
+    });
+
+  it("readies every backend, replicas too, once each and at once; one without prepare is fine", async () => {
+    const prepared: unknown[] = [];
+    const ready = async (options: unknown) => void prepared.push(options);
+    const signal = new AbortController().signal;
+    const r = router({ a: preparing("a", ready), b: preparing("b", ready), plain: memory({}, "plain") }, [
+      { match: "", backend: "a", fallback: ["b"] },
+      { match: "p", backend: "plain" },
+    ]);
+    await r.prepare({ signal });
+    expect(prepared).toEqual([{ signal }, { signal }]);
+  });
+
+  it("waits for every backend, then rejects with the first failure in backends order, typed and named", async () => {
+    let slowDone = false;
+    const r = router(
+      {
+        ok: preparing("ok", async () => {
+          await new Promise((done) => setTimeout(done, 30));
+          slowDone = true;
+        }),
+        broken: preparing("broken", async () => {
+          throw new Error("Cannot find module '@vendor/sdk'");
+        }),
+        denied: preparing("denied", async () => {
+          throw new AccessDeniedError("The login was refused.", { backend: "denied" });
+        }),
+      },
+      [
+        { match: "", backend: "ok" },
+        { match: "b", backend: "broken" },
+        { match: "d", backend: "denied" },
+      ],
+    );
+    const error = await r.prepare().catch((e: unknown) => e);
+    expect(slowDone).toBe(true);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error).toMatchObject({ backend: "broken", message: "Backend 'broken' could not be made ready." });
+  });
+
+  it("a failure is redacted like any error: a value resolved before does not show", async () => {
+    const value = "value-resolved-earlier-7f3a";
+    let attempts = 0;
+    const backend = preparing(
+      "m",
+      async () => {
+        attempts++;
+        throw new AccessDeniedError(`The role may not read '${value}'.`, { backend: "m" });
+      },
+      { "/K": value },
+    );
+    const r = router({ m: backend }, [{ match: "", backend: "m" }]);
+    expect((await r.resolve({ namespace: "", key: "K" })).reveal()).toBe(value);
+    const error = await r.prepare().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect(String(error)).not.toContain(value);
+    expect(attempts).toBe(1);
+  });
+});
+
 describe("router: writes", () => {
   const setup = () =>
     router({ rw: memory({}), ro: memory({}) }, [

@@ -36,6 +36,11 @@ const router = createRouter({
   cache: { ttlMs: 0, negativeTtlMs: 0 },
 });
 
+// What a service does at startup: the SDKs load and the clients are built before the first
+// resolve, so no resolve spends its 700 ms deadline on loading three SDKs on two busy cores (it
+// did: healthy reads took ~600 ms of it). Every backend here has static credentials, so this
+// makes no request and readies the faulty links' backends as well as the healthy ones'.
+await router.prepare();
 const results = await Promise.all(
   spec.scenarios.map(async (s) => {
     const started = performance.now();
