@@ -7,7 +7,7 @@ import { LRUCache } from "lru-cache";
 import type { PrepareOptions, SecretBackend } from "./backend.js";
 import { Batcher } from "./batcher.js";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
-import { DEADLINE_AT, type DeadlineOptions, loadSignal, withDeadline } from "./deadline.js";
+import { DEADLINE_AT, type DeadlineOptions, loadSignal, untilAborted, withDeadline } from "./deadline.js";
 import { coarseClock, Entry, FallbackEntry, type HitMemo, hotBound, type LiveValue } from "./entry.js";
 import {
   BackendUnavailableError,
@@ -342,10 +342,12 @@ class CachingResolver implements SecretResolver {
   }
 
   async prepare(options: PrepareOptions = {}): Promise<void> {
+    const backend = this.#backend.name;
     try {
-      await this.#backend.prepare?.(options);
+      // Not bounded by timeoutMs: loading an SDK on a busy machine may take longer than a read may.
+      const ready = this.#backend.prepare?.(options);
+      if (ready) await untilAborted(ready, options.signal, `Preparing backend '${backend}'`, backend);
     } catch (raw) {
-      const backend = this.#backend.name;
       const error = isSecretsError(raw)
         ? raw
         : new BackendUnavailableError(`Backend '${backend}' could not be made ready.`, {

@@ -62,6 +62,30 @@ export function withDeadline<T>(
   });
 }
 
+/**
+ * Settles with `promise`, or rejects with an unavailable error (`<what> was aborted by the
+ * caller.`) as soon as `signal` aborts: for work whose own cancellation cannot be trusted.
+ */
+export function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  what: string,
+  backend?: string,
+): Promise<T> {
+  if (!signal) return promise;
+  const aborted = () =>
+    new BackendUnavailableError(`${what} was aborted by the caller.`, { backend, cause: signal.reason });
+  if (signal.aborted) {
+    promise.catch(() => {}); // settles unobserved
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 function abortError(what: string, backend?: string): BackendUnavailableError {
   return new BackendUnavailableError(`Reading ${what} was aborted by the caller.`, { backend });
 }

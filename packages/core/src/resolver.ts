@@ -69,7 +69,8 @@ export interface SecretResolver {
    * Readies the backends now (SDK loaded, client built, logged in) instead of on the first
    * resolve, which would otherwise spend part of its deadline on it: call it at startup. A
    * router readies all its backends at once and, when any fails, rejects with the first one's
-   * error in `backends` order once all have settled.
+   * error in `backends` order once all have settled. `timeoutMs` does not bound it (loading an
+   * SDK may take longer than a read may); `signal` does, whatever the backend does with it.
    * @throws a {@link SecretsError} naming the backend that could not be made ready
    */
   prepare(options?: PrepareOptions): Promise<void>;

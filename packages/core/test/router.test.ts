@@ -428,6 +428,19 @@ describe("router: prepare", () => {
     expect(error).toMatchObject({ backend: "broken", message: "Backend 'broken' could not be made ready." });
   });
 
+  it("the caller's signal ends the wait, even for a backend that ignores it", async () => {
+    const hang = preparing("hang", () => new Promise<void>(() => {}));
+    const r = router({ hang }, [{ match: "", backend: "hang" }]);
+    for (const signal of [AbortSignal.timeout(20), AbortSignal.abort()]) {
+      const error = await r.prepare({ signal }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error).toMatchObject({
+        backend: "hang",
+        message: "Preparing backend 'hang' was aborted by the caller.",
+      });
+    }
+  });
+
   it("a failure is redacted like any error: a value resolved before does not show", async () => {
     const value = "value-resolved-earlier-7f3a";
     let attempts = 0;
