@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AuditEvent, SecretMetadata } from "@keyway/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   awsBackend,
   configDir,
@@ -20,10 +20,6 @@ import {
 
 const aws = awsBackend();
 const bao = vaultBackend();
-afterAll(async () => {
-  await aws.close?.();
-  await bao.close?.();
-});
 
 interface Seed {
   key: string;

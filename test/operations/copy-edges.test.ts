@@ -1,6 +1,6 @@
 // Edges of `keyway copy` planning found against the real servers.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../servers/index.js";
 import {
   awsBackend,
@@ -16,10 +16,6 @@ import {
 
 const aws = awsBackend();
 const bao = vaultBackend();
-afterAll(async () => {
-  await aws.close?.();
-  await bao.close?.();
-});
 
 describe.skipIf(serversMissing)("copy planning", () => {
   it("an unreachable backend serving an ancestor namespace does not stop a copy into a healthy destination", async () => {

@@ -4,11 +4,10 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { AuditEvent } from "@keyway/core";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { awsBackend, configDir, eventually, findLeak, keyway, serversMissing, summary } from "./helpers.js";
 
 const aws = awsBackend();
-afterAll(() => aws.close?.());
 
 /** What the AWS backend holds in `namespace`: key → plaintext. */
 async function stored(namespace: string): Promise<Map<string, string>> {

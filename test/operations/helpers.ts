@@ -10,7 +10,7 @@ import path from "node:path";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { createVaultBackend } from "@keyway/backend-vault";
 import { CHANNELS, type SecretBackend } from "@keyway/core";
-import { inject } from "vitest";
+import { afterAll, inject } from "vitest";
 import { type CliResult, cli } from "../../packages/cli/test/harness.js";
 import type {} from "../servers/global-setup.js";
 import { serverFromEnv } from "../servers/index.js";
@@ -84,29 +84,39 @@ export function keyway(
   return cli(args, { cwd: dir, env: { ...credentialsEnv(vaultToken), ...env } });
 }
 
-/** The AWS backend on moto, for checking what landed there without going through the CLI. */
+/** The AWS backend on moto, for checking what landed there without going through the CLI; closed after the file. */
 export function awsBackend(): SecretBackend {
-  return createAwsBackend({
-    name: "aws-check",
-    region: moto?.extra.region ?? "us-east-1",
-    endpoint: moto?.endpoint ?? "http://127.0.0.1:1",
-    credentials: {
-      type: "static",
-      accessKeyId: moto?.extra.accessKeyId ?? "test",
-      secretAccessKey: moto?.extra.secretAccessKey ?? "test",
-    },
-    prefix,
-  });
+  return closedAfterAll(
+    createAwsBackend({
+      name: "aws-check",
+      region: moto?.extra.region ?? "us-east-1",
+      endpoint: moto?.endpoint ?? "http://127.0.0.1:1",
+      credentials: {
+        type: "static",
+        accessKeyId: moto?.extra.accessKeyId ?? "test",
+        secretAccessKey: moto?.extra.secretAccessKey ?? "test",
+      },
+      prefix,
+    }),
+  );
 }
 
 /** The Vault backend on OpenBao (root token), for the same purpose. */
 export function vaultBackend(): SecretBackend {
-  return createVaultBackend({
-    name: "bao-check",
-    endpoint: openbao?.endpoint ?? "http://127.0.0.1:1",
-    auth: { method: "token", token: openbao?.extra.rootToken ?? "root" },
-    prefix,
-  });
+  return closedAfterAll(
+    createVaultBackend({
+      name: "bao-check",
+      endpoint: openbao?.endpoint ?? "http://127.0.0.1:1",
+      auth: { method: "token", token: openbao?.extra.rootToken ?? "root" },
+      prefix,
+    }),
+  );
+}
+
+/** Closes `backend` after the calling test file's tests. */
+function closedAfterAll(backend: SecretBackend): SecretBackend {
+  afterAll(() => backend.close?.());
+  return backend;
 }
 
 /** Calls OpenBao's HTTP API as root (for setting up tokens). */

@@ -14,11 +14,10 @@
 // not depend on that arithmetic being exact: they check that some keys were written and some
 // failed, that the re-run skips exactly what the first run left behind, and the end state.
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { baoApi, configDir, findLeak, keyway, serversMissing, summary, vaultBackend } from "./helpers.js";
 
 const bao = vaultBackend();
-afterAll(() => bao.close?.());
 
 const KEYS = 40;
 const DONE = 15;

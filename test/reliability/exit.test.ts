@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import type { SecretRef } from "@keyway/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ToxicSpec } from "../servers/toxiproxy.js";
-import { BACKENDS, type BackendServer, runId, seed } from "./support/backends.js";
+import type { Scenario } from "./child/exit-check.js";
+import { BACKENDS, runId, seed } from "./support/backends.js";
 import { SLACK_MS, watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";
 import { count, reportCounters } from "./support/stats.js";
@@ -39,15 +40,7 @@ interface ChildResult {
 
 describe("a process that met every fault exits on its own", () => {
   const links: FaultyLink[] = [];
-  const scenarios: Array<{
-    name: string;
-    kind: BackendServer;
-    address: string;
-    scope: string;
-    namespace: string;
-    key: string;
-    expected: string;
-  }> = [];
+  const scenarios: Scenario[] = [];
 
   beforeAll(async () => {
     for (const kind of BACKENDS) {

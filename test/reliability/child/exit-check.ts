@@ -6,7 +6,8 @@
 import { createRouter, isSecretsError, type RouteRule, type SecretBackend } from "@keyway/core";
 import { type BackendServer, makeBackend } from "../support/backends.js";
 
-interface Scenario {
+/** One resolve the child makes; exit.test.ts builds them. */
+export interface Scenario {
   name: string;
   kind: BackendServer;
   address: string;
