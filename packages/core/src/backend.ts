@@ -53,6 +53,11 @@ export interface PrepareOptions {
   signal?: AbortSignal | undefined;
 }
 
+export interface ProbeOptions {
+  /** Aborts the request; the watcher passes its deadline here. */
+  signal?: AbortSignal | undefined;
+}
+
 export interface WriteOptions {
   signal?: AbortSignal | undefined;
 }
@@ -83,6 +88,14 @@ export interface SecretBackend {
   ): Promise<void>;
   /** Deletes a secret; deleting a missing one throws SecretNotFoundError. */
   delete?(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  /**
+   * The version the secret has now: an opaque string that changes whenever the value `get(ref)`
+   * returns changes (AWS VersionId, Vault KV v2 metadata version, GCP version number, Azure
+   * version id). Read from metadata where the API has it, so watching a secret does not fetch
+   * its value. `router.watch` polls it.
+   * @throws SecretNotFoundError when the secret does not exist; other {@link SecretsError}s otherwise.
+   */
+  probeVersion?(ref: SecretRef, options?: ProbeOptions): Promise<string>;
   /**
    * Does now what the first call would do anyway: loads the vendor SDK, builds the client, logs
    * in. A process calls it at startup so its first reads do not spend their deadline on it, and
