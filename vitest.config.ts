@@ -8,7 +8,9 @@ const src = (pkg: string, entry = "index.ts") => here(`./packages/${pkg}/src/${e
 // Tests run against the TypeScript sources, so `npm test` needs no build between edits.
 const alias = [
   { find: /^@keyway\/core\/config$/, replacement: src("core", "config/index.ts") },
+  { find: /^@keyway\/core\/config\/default$/, replacement: src("core", "config/default.ts") },
   { find: /^@keyway\/core\/otel$/, replacement: src("core", "otel.ts") },
+  { find: /^@keyway\/core\/document$/, replacement: src("core", "document.ts") },
   { find: /^@keyway\/core$/, replacement: src("core") },
   { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },

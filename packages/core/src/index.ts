@@ -13,6 +13,7 @@ export * from "./deadline.js";
 export * from "./errors.js";
 export * from "./memory-backend.js";
 export * from "./redact/index.js";
+export * from "./properties.js";
 export * from "./ref.js";
 export * from "./render.js";
 export * from "./resolver.js";

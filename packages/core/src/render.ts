@@ -42,6 +42,12 @@ export interface TemplateReference {
   readonly full: boolean;
   /** True when an argument is not a literal; such calls are left for the engine. */
   readonly dynamic: boolean;
+  /**
+   * True when mode `final` replaces this call: the tag's whole expression is exactly this call.
+   * False for a call inside a larger expression (`{{ secret('X') | upper }}`) or a `{% %}`
+   * statement, which `final` leaves for the executor's engine.
+   */
+  readonly replacedInFinal: boolean;
   readonly line: number;
   readonly column: number;
   readonly source: string;
@@ -63,6 +69,7 @@ export function templateReferences(text: string): TemplateReference[] {
       errorOnMissing: call.errorOnMissing,
       full: call.full,
       dynamic: call.kind === "dynamic",
+      replacedInFinal: tag.sole === call,
       line: call.line,
       column: call.column,
       source: call.source,
@@ -75,11 +82,27 @@ export async function renderTemplate(
   options: RenderOptions,
   deps: RenderDependencies,
 ): Promise<string> {
+  const [out] = await renderTemplates([text], options, deps);
+  return out as string;
+}
+
+/**
+ * Renders many templates as one: every reference of every text is resolved at once (each distinct
+ * secret once), and every failure of all of them is reported in one error. What a structured
+ * document's string properties are rendered with.
+ */
+export async function renderTemplates(
+  texts: readonly string[],
+  options: RenderOptions,
+  deps: RenderDependencies,
+): Promise<string[]> {
   const mode = options.mode ?? "final";
   if (!["final", "pebble", "jinja"].includes(mode)) throw new TemplateError(`Unknown render mode '${mode}'.`);
   assertTenant(options.tenant);
-  const tags = scanTemplate(text);
-  const calls = mode === "final" ? tags.flatMap((t) => (t.sole ? [t.sole] : [])) : staticCalls(tags);
+  const scanned = texts.map((text) => scanTemplate(text));
+  const calls = scanned.flatMap((tags) =>
+    mode === "final" ? tags.flatMap((t) => (t.sole ? [t.sole] : [])) : staticCalls(tags),
+  );
 
   const values = await resolveAll(calls, options, deps);
   const errors: SecretsError[] = [];
@@ -105,27 +128,29 @@ export async function renderTemplate(
     }
   };
 
-  let out = "";
-  let last = 0;
-  for (const tag of tags) {
-    if (mode === "final") {
-      if (tag.sole) out += text.slice(last, tag.start) + replacement(tag.sole);
-      else if (tag.envs !== undefined)
-        out += text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail);
-      else continue;
-      last = tag.end;
-    } else {
-      for (const call of tag.calls) {
-        if (call.kind !== "static") continue;
-        out += text.slice(last, call.start) + replacement(call);
-        last = call.end;
+  const rendered = texts.map((text, index) => {
+    let out = "";
+    let last = 0;
+    for (const tag of scanned[index] as Tag[]) {
+      if (mode === "final") {
+        if (tag.sole) out += text.slice(last, tag.start) + replacement(tag.sole);
+        else if (tag.envs !== undefined)
+          out += text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail);
+        else continue;
+        last = tag.end;
+      } else {
+        for (const call of tag.calls) {
+          if (call.kind !== "static") continue;
+          out += text.slice(last, call.start) + replacement(call);
+          last = call.end;
+        }
       }
     }
-  }
-  out += text.slice(last);
+    return out + text.slice(last);
+  });
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw deps.redactor.redactError(new MultipleSecretsError(errors));
-  return out;
+  return rendered;
 }
 
 function staticCalls(tags: readonly Tag[]): SecretCall[] {

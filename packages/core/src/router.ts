@@ -30,7 +30,14 @@ import {
   type SecretRef,
   validateRef,
 } from "./ref.js";
-import { type RenderOptions, renderTemplate, type TemplateReference, templateReferences } from "./render.js";
+import {
+  type RenderDependencies,
+  type RenderOptions,
+  renderTemplate,
+  renderTemplates,
+  type TemplateReference,
+  templateReferences,
+} from "./render.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import type { RetryOptions } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
@@ -108,6 +115,8 @@ export interface ListedKey extends SecretListing {
 /** A `SecretResolver` over many backends, with templates, listing and writes. */
 export interface Router extends SecretResolver {
   render(text: string, options: RenderOptions): Promise<string>;
+  /** Renders many texts as one template: references resolved at once, failures reported together. */
+  renderMany(texts: readonly string[], options: RenderOptions): Promise<string[]>;
   references(text: string): TemplateReference[];
   explain(ref: SecretRef, options?: ResolveOptions): Promise<Explanation>;
   list(
@@ -459,11 +468,19 @@ class NamespaceRouter implements Router {
   }
 
   render(text: string, options: RenderOptions): Promise<string> {
-    return renderTemplate(text, options, {
+    return renderTemplate(text, options, this.#renderDependencies);
+  }
+
+  renderMany(texts: readonly string[], options: RenderOptions): Promise<string[]> {
+    return renderTemplates(texts, options, this.#renderDependencies);
+  }
+
+  get #renderDependencies(): RenderDependencies {
+    return {
       resolve: (ref, caller, signal, executionId) => this.resolve(ref, { caller, signal, executionId }),
       redactor: this.redactor,
       envs: this.#envs,
-    });
+    };
   }
 
   references(text: string): TemplateReference[] {

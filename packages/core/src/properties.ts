@@ -1,0 +1,70 @@
+/**
+ * Rendering a flow an executor has already parsed: every string in plain objects and arrays
+ * (keys too, as Kestra renders a map's keys) is rendered as a template, all at once, and a new
+ * value of the same shape is returned. Nothing is serialized, so a value with quotes or line
+ * breaks is just a string.
+ */
+import { TemplateError } from "./errors.js";
+import type { RenderOptions } from "./render.js";
+
+/** What renders the strings: a `Router` (or anything with its `renderMany`). */
+export interface TemplateRenderer {
+  renderMany(texts: readonly string[], options: RenderOptions): Promise<string[]>;
+}
+
+const TEMPLATED = /\{\{|\{%/;
+
+/**
+ * Renders every string property of `value` (plain objects, arrays, strings; other values are kept
+ * as they are) and returns the rendered copy; `value` is not changed.
+ * @throws TemplateError when two keys of one object render to the same key
+ * @example
+ * const task = await renderProperties(router, flow.tasks[0], { namespace: flow.namespace });
+ */
+export async function renderProperties<T>(
+  renderer: TemplateRenderer,
+  value: T,
+  options: RenderOptions,
+): Promise<T> {
+  const texts: string[] = [];
+  collect(value, texts);
+  const rendered = new Map<string, string>();
+  const outputs = await renderer.renderMany(texts, options);
+  texts.forEach((text, i) => {
+    rendered.set(text, outputs[i] as string);
+  });
+  return rebuild(value, rendered, []) as T;
+}
+
+function collect(value: unknown, into: string[]): void {
+  if (typeof value === "string") {
+    if (TEMPLATED.test(value)) into.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collect(item, into);
+  } else if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      collect(key, into);
+      collect(item, into);
+    }
+  }
+}
+
+function rebuild(value: unknown, rendered: ReadonlyMap<string, string>, path: readonly string[]): unknown {
+  if (typeof value === "string") return rendered.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((item, i) => rebuild(item, rendered, [...path, String(i)]));
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const name = rendered.get(key) ?? key;
+    if (Object.hasOwn(out, name))
+      throw new TemplateError(`Two keys of ${path.join(".") || "the top level"} render to the same key.`);
+    out[name] = rebuild(item, rendered, [...path, key]);
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
