@@ -8,6 +8,7 @@ import {
   assertNamespace,
   assertTenant,
   type BackendCapabilities,
+  BackendUnavailableError,
   type SecretBackend,
   type SecretListing,
   validateRef,
@@ -22,7 +23,16 @@ import {
 import { isDeletedConflict, mapAzureError, type Operation, statusOf } from "./errors.js";
 import { decodeName, namespacePrefix, secretName } from "./names.js";
 import { checkOptions } from "./options.js";
-import { decodeMetadata, decodeValue, encodeTags, encodeValue, MAX_VALUE_BYTES } from "./values.js";
+import { type PurgeOption, purgeDeleted } from "./soft-delete.js";
+import {
+  checkUsable,
+  decodeMetadata,
+  decodeValue,
+  encodeTags,
+  encodeValue,
+  MAX_VALUE_BYTES,
+} from "./values.js";
+import { settle, sleep } from "./wait.js";
 
 export type { AzureCredentialOptions, AzureSecretClient } from "./client.js";
 export { decodeName, encodeName, MAX_NAME_LENGTH } from "./names.js";
@@ -63,9 +73,17 @@ export interface AzureBackendOptions {
   timeoutMs?: number | undefined;
   /** Wait between polls of a delete, recover or purge in progress, in milliseconds. @default 1000 */
   pollIntervalMs?: number | undefined;
-  /** On `put` to a name that is soft-deleted, purge it instead of recovering it (old versions are lost). @default false */
+  /**
+   * On `put` to a name that is soft-deleted, purge it instead of recovering it (old versions are
+   * lost). A vault with purge protection refuses: ConfigurationError, nothing changed.
+   * @default false
+   */
   purgeOnConflict?: boolean | undefined;
-  /** Purge after `delete`, so the name is free at once and nothing is recoverable. @default false */
+  /**
+   * Purge after `delete`, so the name is free at once and nothing is recoverable. A vault with
+   * purge protection refuses: the secret stays soft-deleted and `delete` fails with ConfigurationError.
+   * @default false
+   */
   purgeOnDelete?: boolean | undefined;
   /** Tags written on every `put`, under the caller's own. @default {} */
   tags?: Readonly<Record<string, string>> | undefined;
@@ -73,6 +91,7 @@ export interface AzureBackendOptions {
   name?: string | undefined;
 }
 
+/** Writes tried while a soft-deleted name is being deleted, recovered or purged (one poll interval apart). */
 const DELETED_RECOVERY_ATTEMPTS = 30;
 
 /**
@@ -121,32 +140,58 @@ export function createAzureBackend(options: AzureBackendOptions): SecretBackend 
       throw mapAzureError(error, { backend: name, operation, key, secrets: [...secrets, ...extraSecrets] });
     }
   }
+  const waitFor = (signal: AbortSignal | undefined) => ({
+    backend: name,
+    pollIntervalMs: settings.pollIntervalMs,
+    signal,
+  });
   const sdkOptions = (signal: AbortSignal | undefined) => ({
     abortSignal: signal,
     requestOptions: { timeout: settings.timeoutMs },
   });
 
-  /** Polls an SDK poller until it is done; unlike `pollUntilDone`, the wait honours `signal`. */
-  async function settle(
-    poller: { isDone(): boolean; poll(o?: object): Promise<void> },
-    signal?: AbortSignal,
-  ) {
-    while (!poller.isDone()) {
-      await sleep(settings.pollIntervalMs, signal);
-      await poller.poll({ abortSignal: signal });
-    }
-  }
+  /** Purges a soft-deleted secret unless its recovery level says purge protection is on. */
+  const purge = (
+    c: AzureSecretClient,
+    secret: string,
+    key: string,
+    option: PurgeOption,
+    recoveryLevel: string | undefined,
+    signal: AbortSignal | undefined,
+  ) =>
+    purgeDeleted(
+      c,
+      secret,
+      { backend: name, key, option, recoveryLevel, pollIntervalMs: settings.pollIntervalMs },
+      sdkOptions(signal),
+    );
 
-  /** Frees a soft-deleted name for a write: recovers it (default) or purges it. */
-  async function reclaim(c: AzureSecretClient, secret: string, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Frees a soft-deleted name for a write: recovers it (default) or purges it. False while the
+   * deleted secret cannot be read yet (404: a delete still in progress, or a 409 for another reason).
+   */
+  async function reclaim(
+    c: AzureSecretClient,
+    secret: string,
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    let deleted: Awaited<ReturnType<AzureSecretClient["getDeletedSecret"]>>;
     try {
-      await c.getDeletedSecret(secret, sdkOptions(signal));
+      deleted = await c.getDeletedSecret(secret, sdkOptions(signal));
     } catch (error) {
-      if (statusOf(error) === 404) return false; // the 409 meant something else
+      if (statusOf(error) === 404) return false;
       throw error;
     }
-    if (settings.purgeOnConflict) await c.purgeDeletedSecret(secret, sdkOptions(signal));
-    else await settle(await c.beginRecoverDeletedSecret(secret, sdkOptions(signal)), signal);
+    if (settings.purgeOnConflict) {
+      await purge(c, secret, key, "purgeOnConflict", deleted.properties?.recoveryLevel, signal);
+    } else {
+      await settle(
+        await c.beginRecoverDeletedSecret(secret, sdkOptions(signal)),
+        "a recovery",
+        waitFor(signal),
+      );
+    }
     return true;
   }
 
@@ -199,21 +244,21 @@ export function createAzureBackend(options: AzureBackendOptions): SecretBackend 
         "put",
         ref.key,
         async (c) => {
-          try {
-            await set(c);
-            return;
-          } catch (error) {
-            if (!isDeletedConflict(error) || !(await reclaim(c, secret, signal))) throw error;
-          }
-          // A purge (or recovery) completes asynchronously in Azure: the name stays taken for a while.
+          let reclaimed = false;
           for (let attempt = 1; ; attempt++) {
             try {
               await set(c);
               return;
             } catch (error) {
               if (!isDeletedConflict(error) || attempt >= DELETED_RECOVERY_ATTEMPTS) throw error;
-              await sleep(settings.pollIntervalMs, signal);
             }
+            // Reclaim the name once its deleted secret can be read; then try again at once.
+            if (!reclaimed && (await reclaim(c, secret, ref.key, signal))) {
+              reclaimed = true;
+              continue;
+            }
+            // A delete, purge or recovery completes asynchronously: the name stays taken for a while.
+            await sleep(settings.pollIntervalMs, signal);
           }
         },
         [text],
@@ -226,12 +271,35 @@ export function createAzureBackend(options: AzureBackendOptions): SecretBackend 
       const signal = writeOptions.signal;
       await call("delete", ref.key, async (c) => {
         const poller = await c.beginDeleteSecret(secret, sdkOptions(signal));
-        await settle(poller, signal);
+        await settle(poller, "a delete", waitFor(signal));
+        const deleted = poller.getResult();
         // No recoveryId: the vault has no soft delete, so there is nothing to purge.
-        if (settings.purgeOnDelete && poller.getResult()?.recoveryId) {
-          await c.purgeDeletedSecret(secret, sdkOptions(signal));
+        if (settings.purgeOnDelete && deleted?.recoveryId) {
+          await purge(c, secret, ref.key, "purgeOnDelete", deleted.properties?.recoveryLevel, signal);
         }
       });
+    },
+
+    /**
+     * The current version id. Key Vault has no metadata-only read of a secret's current version:
+     * `GET secrets/{name}` returns the value with it, and the versions list (properties only) has
+     * no "current" mark and `created` times of one-second resolution, so two writes in one second
+     * could not be told apart (and it is one request per 25 versions). So this is `getSecret`, whose
+     * value is dropped unread; errors map as in `get` (disabled, expired, not yet valid, not found).
+     */
+    async probeVersion(input, probeOptions = {}) {
+      const ref = validateRef(input);
+      const secret = secretName(prefix, ref, name);
+      const { properties } = await call("get", ref.key, (c) =>
+        c.getSecret(secret, sdkOptions(probeOptions.signal)),
+      );
+      checkUsable(properties, ref.key, name);
+      if (!properties.version) {
+        throw new BackendUnavailableError(`Azure Key Vault returned no version id for secret '${ref.key}'.`, {
+          backend: name,
+        });
+      }
+      return properties.version;
     },
 
     /** Loads the SDK and builds the client (the credential gets its token on the first call). */
@@ -245,21 +313,4 @@ export function createAzureBackend(options: AzureBackendOptions): SecretBackend 
       creating = undefined;
     },
   };
-}
-
-/** Resolves after `ms`; rejects with an AbortError as soon as `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const abortError = () => Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
-    if (signal?.aborted) return reject(abortError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -122,17 +122,15 @@ export function decodeMetadata(properties: SecretProperties): SecretMetadata {
 }
 
 /**
- * The value of a secret Key Vault returned, or a typed error when it may not be used now:
- * disabled, expired, or not yet valid (checked here too, so Keyway does not depend on the server
- * refusing them: Lowkey Vault does not).
+ * Throws a typed error when a secret may not be used now: disabled, expired, or not yet valid
+ * (checked here too, so Keyway does not depend on the server refusing them: Lowkey Vault does not).
  */
-export function decodeValue(
-  secret: KeyVaultSecret,
+export function checkUsable(
+  properties: SecretProperties,
   key: string,
   backend: string,
   now = new Date(),
-): SecretValue {
-  const { properties } = secret;
+): void {
   if (properties.enabled === false) {
     throw new SecretDisabledError(`Secret '${key}' is disabled in Azure Key Vault.`, { backend });
   }
@@ -149,6 +147,17 @@ export function decodeValue(
       },
     );
   }
+}
+
+/** The value of a secret Key Vault returned, or a typed error when it may not be used now. */
+export function decodeValue(
+  secret: KeyVaultSecret,
+  key: string,
+  backend: string,
+  now = new Date(),
+): SecretValue {
+  const { properties } = secret;
+  checkUsable(properties, key, backend, now);
   if (secret.value === undefined) {
     throw new InvalidSecretValueError(`Azure Key Vault returned no value for secret '${key}'.`, { backend });
   }
