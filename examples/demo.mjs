@@ -2,6 +2,7 @@
 // inheritance, and a log line masked by the redactor. Run with `npm run demo`.
 import { readFile } from "node:fs/promises";
 import { loadRouter } from "@keyway/core/config";
+import { renderDocument } from "@keyway/core/document";
 
 const here = (file) => new URL(file, import.meta.url).pathname;
 const b64 = (text) => Buffer.from(text).toString("base64");
@@ -17,7 +18,10 @@ const router = await loadRouter({ path: here("keyway.yaml"), env });
 const flow = await readFile(here("flow.yaml"), "utf8");
 
 console.log("── examples/flow.yaml, rendered for namespace company.team.etl ──");
-console.log(await router.render(flow, { namespace: "company.team.etl" }));
+// Parsed as YAML and rendered per property, as Kestra does: a value with quotes or several lines
+// is written back in a style that holds it exactly; comments and everything else stay as written.
+const rendered = await renderDocument(router, flow, { namespace: "company.team.etl", format: "yaml" });
+console.log(rendered.text);
 
 console.log("── where each secret came from (keyway check) ──");
 const keys = new Set(router.references(flow).map((ref) => ref.key));
