@@ -1,6 +1,7 @@
 /** Project-wide checks: every backend runs the contract, and importing core stays light. */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -40,6 +41,33 @@ describe("project rules", () => {
       /node_modules\/(zod|yaml|@aws-sdk|@azure|@google-cloud|google-gax|node-vault|@opentelemetry)\//.test(l),
     );
     expect(heavy).toEqual([]);
+  });
+  it("`keyway get` with no config file loads neither the config loader nor another command (issue 13)", () => {
+    const bin = path.join(packages, "cli/bin/keyway.js");
+    expect(existsSync(path.join(packages, "cli/dist/main.js")), "run `npm run build` first").toBe(true);
+    const cwd = mkdtempSync(path.join(tmpdir(), "keyway-meta-"));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        ["--import", path.join(root, "test/meta/register.mjs"), bin, "get", "K"],
+        {
+          cwd,
+          encoding: "utf8",
+          env: { PATH: process.env.PATH, SECRET_K: Buffer.from("v").toString("base64") },
+        },
+      );
+      expect(run.stdout).toBe("v");
+      const loaded = run.stderr.split("\n").filter((l) => l.startsWith("[resolved]"));
+      expect(loaded.some((l) => l.includes("/cli/dist/shared/read.js"))).toBe(true); // the hook works
+      const unwanted = loaded.filter((l) =>
+        /node_modules\/(zod|yaml)\/|core\/dist\/config\/index\.js|cli\/dist\/shared\/(template|write|move|redact|encode-env)/.test(
+          l,
+        ),
+      );
+      expect(unwanted).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
   it("the built entries of @keyway/core share one copy of its classes", () => {
     // Each entry is bundled (scripts/bundle.mjs); a module bundled into two of them would give two

@@ -1,13 +1,13 @@
 /**
  * `keyway encode-env`: a `.env` file → `SECRET_KEY=<base64>` lines, done right (the docs' shell
  * loop drops a last line without newline, encodes comments and quotes, and wraps at 76).
- * `--check` validates an encoded file line by line, never printing a value.
+ * `--check` validates an encoded file line by line, never printing a value. Registered in program.ts.
  */
 import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { decodeSecretValue } from "@keyway/backend-env";
 import { isValidKey } from "@keyway/core";
-import type { Command } from "commander";
+import type { GlobalOptions } from "../context.js";
 import { parseDotenv } from "../dotenv.js";
 import { CliError, type CliIO, EXIT, write } from "../io.js";
 import { readInput } from "./template.js";
@@ -45,24 +45,21 @@ export function checkEncoded(source: string): string[] {
   return problems;
 }
 
-export function registerEncodeEnvCommand(program: Command, io: CliIO): void {
-  program
-    .command("encode-env")
-    .description("turn a .env file into SECRET_KEY=<base64> lines for Kestra-style env secrets")
-    .argument("[file]", "the .env file, or - for stdin")
-    .option("-o, --output <file>", "write here instead of stdout (atomically: all or nothing)")
-    .option("--check <file>", "validate an already encoded file instead; names every bad line")
-    .action(async (file: string | undefined, options: { output?: string; check?: string }) => {
-      if (options.check !== undefined) {
-        const problems = checkEncoded(await readInput(io, options.check));
-        if (problems.length) throw new CliError(problems.join("\n"), EXIT.invalid);
-        return;
-      }
-      const encoded = encodeDotenv(await readInput(io, file));
-      if (options.output === undefined) return write(io.stdout, encoded);
-      const target = path.resolve(io.cwd, options.output);
-      const temporary = `${target}.${process.pid}.tmp`;
-      await writeFile(temporary, encoded, { mode: 0o600 });
-      await rename(temporary, target);
-    });
+export async function encodeEnv(
+  io: CliIO,
+  _global: GlobalOptions,
+  file: string | undefined,
+  options: { output?: string; check?: string },
+): Promise<void> {
+  if (options.check !== undefined) {
+    const problems = checkEncoded(await readInput(io, options.check));
+    if (problems.length) throw new CliError(problems.join("\n"), EXIT.invalid);
+    return;
+  }
+  const encoded = encodeDotenv(await readInput(io, file));
+  if (options.output === undefined) return write(io.stdout, encoded);
+  const target = path.resolve(io.cwd, options.output);
+  const temporary = `${target}.${process.pid}.tmp`;
+  await writeFile(temporary, encoded, { mode: 0o600 });
+  await rename(temporary, target);
 }

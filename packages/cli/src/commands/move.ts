@@ -2,11 +2,11 @@
  * `keyway copy` and `keyway import`: move secrets into a writable namespace. Each key is planned
  * as create / skip / overwrite; `--dry-run` prints the plan only. Values pass through memory only.
  * A failure in the middle leaves every finished key in place, and a re-run skips them.
+ * Registered in program.ts.
  */
 import type { PutMetadata, Router, SecretsError, SecretValue } from "@keyway/core";
 import { assertNamespace, isSecretsError } from "@keyway/core";
-import type { Command } from "commander";
-import { withRouter } from "../context.js";
+import { type GlobalOptions, withRouter } from "../context.js";
 import { parseDotenv } from "../dotenv.js";
 import { CliError, type CliIO, EXIT, exitCodeOf, write } from "../io.js";
 import { createProgress } from "../progress.js";
@@ -90,64 +90,54 @@ function plaintextOf(value: SecretValue): string | Uint8Array {
   return value.isBinary ? value.revealBytes() : value.reveal();
 }
 
-export function registerMoveCommands(program: Command, io: CliIO): void {
-  program
-    .command("copy")
-    .description("copy every key the source namespace's rule can list into the destination namespace's rule")
-    .requiredOption("--from-namespace <ns>", "the source namespace (its own keys, not inherited ones)")
-    .requiredOption("--to-namespace <ns>", "the destination namespace (a writable rule)")
-    .option("-t, --tenant <tenant>", "the tenant of both")
-    .option("--dry-run", "print the plan (create / skip / overwrite per key), write nothing")
-    .option("--overwrite", "replace keys that already exist in the destination")
-    .action(
-      async (options: {
-        fromNamespace: string;
-        toNamespace: string;
-        tenant?: string;
-        dryRun?: boolean;
-        overwrite?: boolean;
-      }) => {
-        assertNamespace(options.fromNamespace);
-        assertNamespace(options.toNamespace);
-        await withRouter(io, program.opts(), async (router) => {
-          const listed = await router.list(options.fromNamespace, { tenant: options.tenant });
-          const items: Item[] = listed.map((l) => ({
+export async function copy(
+  io: CliIO,
+  global: GlobalOptions,
+  options: {
+    fromNamespace: string;
+    toNamespace: string;
+    tenant?: string;
+    dryRun?: boolean;
+    overwrite?: boolean;
+  },
+): Promise<void> {
+  assertNamespace(options.fromNamespace);
+  assertNamespace(options.toNamespace);
+  await withRouter(io, global, async (router) => {
+    const listed = await router.list(options.fromNamespace, { tenant: options.tenant });
+    const items: Item[] = listed.map((l) => ({
+      key: l.key,
+      metadata: { description: l.metadata.description, tags: l.metadata.tags },
+      read: async () =>
+        plaintextOf(
+          await router.resolve({
             key: l.key,
-            metadata: { description: l.metadata.description, tags: l.metadata.tags },
-            read: async () =>
-              plaintextOf(
-                await router.resolve({
-                  key: l.key,
-                  namespace: options.fromNamespace,
-                  tenant: options.tenant,
-                }),
-              ),
-          }));
-          await move(router, items, { ...options, namespace: options.toNamespace }, io);
-        });
-      },
-    );
-
-  program
-    .command("import")
-    .description("read a .env file (the encode-env dialect) into a writable namespace")
-    .argument("<file>", "the .env file, or - for stdin")
-    .requiredOption("-n, --namespace <ns>", "the destination namespace")
-    .option("-t, --tenant <tenant>", "the tenant")
-    .option("--dry-run", "print the plan, write nothing")
-    .option("--overwrite", "replace keys that already exist")
-    .action(async (file: string, options: MoveOptions) => {
-      assertNamespace(options.namespace);
-      const { entries, problems } = parseDotenv(await readInput(io, file));
-      if (problems.length)
-        throw new CliError(problems.map((p) => `line ${p.line}: ${p.message}`).join("\n"), EXIT.invalid);
-      await withRouter(io, program.opts(), (router) =>
-        move(
-          router,
-          entries.map((e) => ({ key: e.key, metadata: {}, read: async () => e.value })),
-          options,
-          io,
+            namespace: options.fromNamespace,
+            tenant: options.tenant,
+          }),
         ),
-      );
-    });
+    }));
+    await move(router, items, { ...options, namespace: options.toNamespace }, io);
+  });
+}
+
+/** `keyway import` (`import` is a reserved word). */
+export async function importDotenv(
+  io: CliIO,
+  global: GlobalOptions,
+  file: string,
+  options: MoveOptions,
+): Promise<void> {
+  assertNamespace(options.namespace);
+  const { entries, problems } = parseDotenv(await readInput(io, file));
+  if (problems.length)
+    throw new CliError(problems.map((p) => `line ${p.line}: ${p.message}`).join("\n"), EXIT.invalid);
+  await withRouter(io, global, (router) =>
+    move(
+      router,
+      entries.map((e) => ({ key: e.key, metadata: {}, read: async () => e.value })),
+      options,
+      io,
+    ),
+  );
 }

@@ -20,8 +20,10 @@ import {
   type Router,
   type SecretBackend,
 } from "../index.js";
+import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
 import { configSchema, type KeywayConfig } from "./schema.js";
 
+export { createDefaultRouter, DEFAULT_BACKEND, type DefaultRouterOptions } from "./default.js";
 export { type KeywayConfig, type KeywayConfigInput, parseDuration } from "./schema.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -254,16 +256,20 @@ export async function readConfigFile(
   }
 }
 
-/** The default without a config file: the env backend serves every namespace. */
-export const DEFAULT_CONFIG_TEXT =
-  'backends:\n  env: { type: env }\nnamespaces:\n  - { match: "", backend: env }\n';
-
-/** Finds, parses and validates the config, and builds its router. */
+/** Finds, parses and validates the config, and builds its router; without a file, the default router. */
 export async function loadRouter(options: LoadOptions = {}): Promise<Router> {
   const file = await readConfigFile(options);
-  const parsed = parseConfig(file?.text ?? DEFAULT_CONFIG_TEXT, {
-    env: options.env,
-    source: file?.source ?? "<default>",
-  });
+  if (file === undefined) return loadDefaultRouter(options);
+  const parsed = parseConfig(file.text, { env: options.env, source: file.source });
   return createRouterFromConfig(parsed, options);
+}
+
+/** The default router (./default.ts), its env backend built by the env type's definition (a given one first). */
+async function loadDefaultRouter(options: LoadOptions): Promise<Router> {
+  const { name, type } = DEFAULT_BACKEND;
+  const definition = await loadDefinition(type, options.definitions, "<default>");
+  const checked = definition.optionsSchema.safeParse({});
+  if (!checked.success) throw issuesError(checked.error.issues, () => "<default>", ["backends", name]);
+  const backend = definition.create(checked.data, { name, env: options.env ?? process.env });
+  return createDefaultRouter(backend, options);
 }
