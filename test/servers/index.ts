@@ -3,6 +3,7 @@
 // none outlives the test process. Node built-ins only. See README.md beside this file.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { connect, createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +18,10 @@ export interface RunningServer {
   port: number;
   /** 0 when the server was not started by us (KEYWAY_TEST_<NAME>_ENDPOINT). */
   pid: number;
-  /** openbao: rootToken; lowkey: caPem, caFile, tokenEndpoint, tokenPort; toxiproxy: apiUrl; moto: region... */
+  /**
+   * openbao: rootToken; lowkey: caPem, caFile, tokenEndpoint, tokenPort, recoveryLevel, and
+   * protectedEndpoint (a second vault with purge protection on); toxiproxy: apiUrl; moto: region...
+   */
   extra: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -244,9 +248,15 @@ async function recipe(name: ServerName, port: number): Promise<Recipe> {
           BINARY.lowkey,
           "--server.address=127.0.0.1",
           `--server.port=${port}`,
+          // The plain-HTTP token connector cannot be bound to loopback: Lowkey adds it as a bare
+          // Tomcat connector (LowkeyVaultApp.createTokenConnector) with no address property, and
+          // server.address applies to the HTTPS one only. It serves only /ping and /metadata/*
+          // (PortSeparationFilter), never a vault.
           `--app.token.port=${tokenPort}`,
-          // Match vaults by host name only, so https://127.0.0.1:<any port> is the default vault.
+          // Match vaults by host name only, so https://127.0.0.1:<any port> (a Toxiproxy port too) is the test vault.
           "--LOWKEY_VAULT_RELAXED_PORTS=true",
+          // No default vaults: they are purge-protected (Recoverable); extra() creates the test vaults.
+          "--LOWKEY_VAULT_NAMES=-",
         ],
         endpoint: `https://${local}`,
         timeoutMs: 90_000,
@@ -256,11 +266,19 @@ async function recipe(name: ServerName, port: number): Promise<Recipe> {
           mkdirSync(LOGS_DIR, { recursive: true });
           const caFile = path.join(LOGS_DIR, `lowkey-${port}-ca.pem`);
           writeFileSync(caFile, caPem);
+          // The test vault lets deleted secrets be purged; the second one (another host name,
+          // same port) has purge protection, as many production vaults do.
+          const endpoint = `https://${local}`;
+          const protectedEndpoint = `https://localhost:${port}`;
+          await lowkeyCreateVault(endpoint, caPem, endpoint, LOWKEY_TEST_RECOVERY_LEVEL);
+          await lowkeyCreateVault(endpoint, caPem, protectedEndpoint, "Recoverable");
           return {
             caPem,
             caFile,
             tokenPort: String(tokenPort),
             tokenEndpoint: `${tokenBase}/metadata/identity/oauth2/token`,
+            recoveryLevel: LOWKEY_TEST_RECOVERY_LEVEL,
+            protectedEndpoint,
           };
         },
       };
@@ -285,6 +303,58 @@ async function recipe(name: ServerName, port: number): Promise<Recipe> {
         extra: async () => ({ apiUrl: `http://${local}` }),
       };
   }
+}
+
+/** The recovery level of the vault the Azure suite runs on: soft delete, and purge allowed. */
+export const LOWKEY_TEST_RECOVERY_LEVEL = "Recoverable+Purgeable";
+
+/**
+ * Creates a vault through Lowkey's management API (VaultManagementController: POST
+ * /management/vault on the HTTPS port, no token needed), resolving once Lowkey answered 200 with
+ * that vault. `recoverableDays` must be 90 for the non-"Customized" levels (RecoveryLevel.java).
+ */
+export function lowkeyCreateVault(
+  endpoint: string,
+  caPem: string,
+  baseUri: string,
+  recoveryLevel: string,
+  recoverableDays = 90,
+): Promise<void> {
+  const body = JSON.stringify({ baseUri, recoveryLevel, recoverableDays });
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      new URL("/management/vault", endpoint),
+      {
+        method: "POST",
+        ca: caPem,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => {
+          let created: { baseUri?: unknown; recoveryLevel?: unknown } = {};
+          try {
+            created = JSON.parse(text);
+          } catch {}
+          if (res.statusCode === 200 && created.recoveryLevel === recoveryLevel) resolve();
+          else
+            reject(
+              new Error(
+                `lowkey: POST /management/vault ${baseUri} (${recoveryLevel}) -> ${res.statusCode} ${text.slice(0, 300)}`,
+              ),
+            );
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`lowkey: POST /management/vault timed out`)));
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /**

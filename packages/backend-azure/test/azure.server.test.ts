@@ -54,8 +54,8 @@ function options(extra: Partial<AzureBackendOptions> = {}): AzureBackendOptions 
 }
 
 /** A raw SDK client on the same vault, to set states Keyway never writes (disabled, expired). */
-function rawClient(): SecretClient {
-  return new SecretClient(lowkey?.endpoint ?? "", credential, {
+function rawClient(vaultUrl = lowkey?.endpoint ?? ""): SecretClient {
+  return new SecretClient(vaultUrl, credential, {
     tlsOptions: { ca: lowkey?.extra.caPem },
     disableChallengeResourceVerification: true,
     retryOptions: { maxRetries: 0 },
@@ -83,6 +83,32 @@ describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
     });
     afterAll(async () => {
       await backend.close?.();
+    });
+
+    it("runs on a vault that allows purging (issue #14: the harness creates it; Lowkey's defaults are purge-protected)", async () => {
+      const target = ref();
+      await backend.put?.(target, "level");
+      const { properties } = await raw.getSecret(nameOf(target));
+      // An external Lowkey: start it with --LOWKEY_VAULT_NAMES=- and create the vault as
+      // test/servers/README.md shows (POST /management/vault, "Recoverable+Purgeable").
+      expect(properties.recoveryLevel, "the test vault must be Recoverable+Purgeable").toBe(
+        "Recoverable+Purgeable",
+      );
+    });
+
+    it("probeVersion is the version get reports, changes on every write, and maps errors as get (issue #15)", async () => {
+      const target = ref();
+      await expect(backend.probeVersion?.(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+      await backend.put?.(target, "one");
+      const first = await backend.probeVersion?.(target);
+      expect(first).toBe((await backend.get(target)).metadata.version);
+      expect(await backend.probeVersion?.(target)).toBe(first);
+      await backend.put?.(target, "two");
+      const second = await backend.probeVersion?.(target);
+      expect(second).not.toBe(first);
+      expect(second).toBe((await backend.get(target)).metadata.version);
+      await raw.updateSecretProperties(nameOf(target), second ?? "", { enabled: false });
+      await expect(backend.probeVersion?.(target)).rejects.toBeInstanceOf(SecretDisabledError);
     });
 
     it("trusts Lowkey's CA through the client option only, never process-wide", async () => {
@@ -214,6 +240,35 @@ describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
       const closed = createAzureBackend(options({ vaultUrl: "https://127.0.0.1:9" }));
       await expect(closed.get(ref())).rejects.toBeInstanceOf(BackendUnavailableError);
     });
+
+    const protectedVault = lowkey?.extra.protectedEndpoint;
+    it.skipIf(!protectedVault)(
+      "on a purge-protected vault, purgeOnDelete and purgeOnConflict are ConfigurationError, nothing purged (issue #14)",
+      async () => {
+        const on = (extra: Partial<AzureBackendOptions>) =>
+          createAzureBackend(options({ vaultUrl: protectedVault, ...extra }));
+        const protectedRaw = rawClient(protectedVault);
+        const target = ref();
+        const deleting = on({ purgeOnDelete: true });
+        await deleting.put?.(target, "kept");
+        const deleteError = await deleting.delete?.(target).catch((e: unknown) => e);
+        expect(deleteError).toBeInstanceOf(ConfigurationError);
+        expect((deleteError as Error).message).toMatch(/purge protection.*purgeOnDelete: false/s);
+        // Deleted, and still recoverable: the check came before any purge.
+        expect((await protectedRaw.getDeletedSecret(nameOf(target))).properties.recoveryLevel).toBe(
+          "Recoverable",
+        );
+        const conflictError = await on({ purgeOnConflict: true })
+          .put?.(target, "new-value")
+          .catch((e: unknown) => e);
+        expect(conflictError).toBeInstanceOf(ConfigurationError);
+        expect((conflictError as Error).message).toMatch(/purgeOnConflict: false/);
+        expect((await protectedRaw.getDeletedSecret(nameOf(target))).name).toBe(nameOf(target));
+        // The default (recover) still works there, and brings the old value back as a version.
+        await on({}).put?.(target, "after");
+        expect((await on({}).get(target)).reveal()).toBe("after");
+      },
+    );
 
     it("a credential that cannot get a token is AccessDeniedError", async () => {
       const { CredentialUnavailableError } = await import("@azure/identity");

@@ -27,7 +27,15 @@ export interface SeenRequest {
   method: string;
   path: string;
   query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
   body: string;
+}
+
+export interface RecordedVaultOptions {
+  /** Sees each authorized request before it is answered (e.g. to abort the caller part way). */
+  onRequest?: (request: SeenRequest, count: number) => void;
+  /** Answer requests without a token with Key Vault's 401 challenge. @default true */
+  challenge?: boolean;
 }
 
 export interface RecordedVault {
@@ -92,13 +100,10 @@ function throwawayCert(): { key: string; cert: string } {
 
 const normalize = (p: string) => (p.length > 1 ? p.replace(/\/+$/, "") : p);
 
-/**
- * Starts the server with the exchanges it will answer, in order. `onRequest` sees each authorized
- * request before it is answered (e.g. to abort the caller part way).
- */
+/** Starts the server with the exchanges it will answer, in order. */
 export async function startRecordedVault(
   script: readonly Exchange[],
-  onRequest?: (request: SeenRequest, count: number) => void,
+  { onRequest, challenge = true }: RecordedVaultOptions = {},
 ): Promise<RecordedVault> {
   const { key, cert: pem } = throwawayCert();
   const queue = [...script];
@@ -128,12 +133,14 @@ export async function startRecordedVault(
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      if (!req.headers.authorization) return reply(res, 401, undefined, { "www-authenticate": CHALLENGE });
+      if (challenge && !req.headers.authorization)
+        return reply(res, 401, undefined, { "www-authenticate": CHALLENGE });
       const url = new URL(req.url ?? "/", base);
       const request = {
         method: req.method ?? "",
         path: normalize(url.pathname),
         query: url.searchParams,
+        headers: req.headers,
         body: Buffer.concat(chunks).toString("utf8"),
       };
       seen.push(request);

@@ -49,7 +49,7 @@ async function backendOn(
   extra: Partial<AzureBackendOptions> = {},
   onRequest?: (request: SeenRequest, count: number) => void,
 ) {
-  vault = await startRecordedVault(script, onRequest);
+  vault = await startRecordedVault(script, { onRequest });
   return createAzureBackend({
     vaultUrl: vault.url,
     ca: vault.ca,

@@ -43,6 +43,7 @@ import type { RetryOptions } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
 import { channels, type Outcome, publish } from "./telemetry.js";
 import { SecretValue } from "./value.js";
+import { type Watch, Watches, type WatchIterator, type WatchListener, type WatchOptions } from "./watch.js";
 
 /** One `namespaces:` entry of `keyway.yaml`. */
 export interface RouteRule {
@@ -92,6 +93,12 @@ export interface AuditEvent {
   readonly foundIn: string | undefined;
   readonly executionId: string | undefined;
   readonly outcome: Outcome;
+  /** `change`: a watched secret's version changed (`router.watch`); absent for an access. */
+  readonly kind?: "change" | undefined;
+  /** With `kind: "change"`: the version now (`undefined`: not found any more). */
+  readonly version?: string | undefined;
+  /** With `kind: "change"`: the version before (`undefined`: not found before). */
+  readonly previousVersion?: string | undefined;
 }
 
 /** Takes audit events; may be async. Its failures are counted in `stats().auditFailures`. */
@@ -127,6 +134,14 @@ export interface Router extends SecretResolver {
   delete(ref: SecretRef): Promise<void>;
   /** The rule that serves a namespace for a tenant, if any. */
   ruleFor(namespace: string, tenant?: string): RouteRule | undefined;
+  /**
+   * Calls `listener` with `{ ref, version, previousVersion }` (never a value) each time the version
+   * of what a resolve of `ref` returns changes; by then its cached value is dropped. See watch.ts.
+   * @throws InvalidReferenceError, ConfigurationError (bad options, no rule) at once
+   */
+  watch(ref: SecretRef, listener: WatchListener, options?: WatchOptions): Watch;
+  /** The same as an async iterator: `for await (const change of router.watch(ref)) …`. */
+  watch(ref: SecretRef, options?: WatchOptions): WatchIterator;
 }
 
 /**
@@ -163,6 +178,15 @@ class NamespaceRouter implements Router {
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;
   readonly #timeoutMs: number;
+  readonly #watches = new Watches({
+    levels: (ref) => {
+      const levels = this.#plans.planFor(ref)?.levels;
+      if (!levels?.length) throw this.#noRule(ref);
+      return levels;
+    },
+    invalidate: (ref) => this.invalidate(ref),
+    audit: (event) => this.#sendAudit(event),
+  });
 
   constructor(options: RouterOptions) {
     this.#timeoutMs = options.timeoutMs ?? 5000;
@@ -413,6 +437,11 @@ class NamespaceRouter implements Router {
       executionId: options.executionId,
       outcome,
     };
+    this.#sendAudit(event);
+  }
+
+  #sendAudit(event: AuditEvent): void {
+    if (!this.#audit) return;
     try {
       const pending = this.#audit(event);
       if (pending) pending.catch(() => this.#auditFailed());
@@ -578,7 +607,15 @@ class NamespaceRouter implements Router {
     if (failed) throw failed.reason;
   }
 
+  watch(ref: SecretRef, listener: WatchListener, options?: WatchOptions): Watch;
+  watch(ref: SecretRef, options?: WatchOptions): WatchIterator;
+  watch(ref: SecretRef, second?: WatchListener | WatchOptions, third?: WatchOptions): Watch | WatchIterator {
+    if (typeof second === "function") return this.#watches.watch(ref, second, third);
+    return this.#watches.iterate(ref, second);
+  }
+
   async close(): Promise<void> {
+    this.#watches.close();
     await Promise.allSettled([...this.#resolvers.values()].map((r) => r.close()));
   }
 
