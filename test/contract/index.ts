@@ -271,6 +271,56 @@ export function defineBackendContract(name: string, options: ContractOptions): v
       });
     });
 
+    describe("probeVersion", () => {
+      it("a put that changes the value changes the version; an unchanged value keeps it", async () => {
+        if (!backend.probeVersion) return;
+        if (!backend.capabilities.write) {
+          const first = await backend.probeVersion(ref("PLAIN"));
+          expect(typeof first).toBe("string");
+          expect(first).not.toBe("");
+          expect(await backend.probeVersion(ref("PLAIN"))).toBe(first);
+          return;
+        }
+        const target = ref(context.uniqueKey("ROTATE"));
+        await backend.put?.(target, "rotate-one");
+        const first = await backend.probeVersion(target);
+        expect(typeof first).toBe("string");
+        expect(first).not.toBe("");
+        expect(await backend.probeVersion(target)).toBe(first);
+        expect((await backend.get(target)).reveal()).toBe("rotate-one");
+        await backend.put?.(target, "rotate-two");
+        const second = await backend.probeVersion(target);
+        expect(second).not.toBe(first);
+        expect((await backend.get(target)).reveal()).toBe("rotate-two");
+        expect(await backend.probeVersion(target)).toBe(second);
+        for (const version of [first, second]) expect(version).not.toMatch(/rotate-(one|two)/);
+        await backend.delete?.(target);
+      });
+
+      it("a missing secret is SecretNotFoundError, an invalid ref InvalidReferenceError", async () => {
+        if (!backend.probeVersion) return;
+        const key = context.uniqueKey("MISSING");
+        const error = await backend.probeVersion(ref(key)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SecretNotFoundError);
+        expect((error as Error).message).toBe(`Cannot find secret for key '${key}'.`);
+        await expect(backend.probeVersion({ namespace, key: "../etc" })).rejects.toBeInstanceOf(
+          InvalidReferenceError,
+        );
+      });
+
+      it("a deleted secret is SecretNotFoundError, and one written again has a new version", async () => {
+        if (!backend.probeVersion || !backend.capabilities.write) return;
+        const target = ref(context.uniqueKey("REDO"));
+        await backend.put?.(target, "redo-one");
+        const first = await backend.probeVersion(target);
+        await backend.delete?.(target);
+        await expect(backend.probeVersion(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+        await backend.put?.(target, "redo-two");
+        expect(await backend.probeVersion(target)).not.toBe(first);
+        await backend.delete?.(target);
+      });
+    });
+
     it("errors are typed Keyway errors that print no value", async () => {
       const errors: unknown[] = [];
       errors.push(await backend.get(ref(context.uniqueKey("MISSING"))).catch((e: unknown) => e));

@@ -153,9 +153,9 @@ export function summary(stderr: string): {
   };
 }
 
-/** Everything published on Keyway's four diagnostics channels until `stop()`. */
+/** Everything published on Keyway's diagnostics channels until `stop()`. */
 export function recordChannels(): { events: Record<keyof typeof CHANNELS, unknown[]>; stop(): void } {
-  const events = { resolve: [], backend: [], cache: [], breaker: [] } as Record<
+  const events = { resolve: [], backend: [], cache: [], breaker: [], change: [] } as Record<
     keyof typeof CHANNELS,
     unknown[]
   >;

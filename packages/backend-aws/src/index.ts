@@ -25,7 +25,7 @@ import { locatorFor } from "./locator.js";
 import { TAG_PREFIX, tagRecord, userTags } from "./names.js";
 import type { AwsBackendOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
-import { type Context, listAll, readMany, readSecret, versionInput } from "./read.js";
+import { type Context, currentVersionId, listAll, readMany, readSecret, versionInput } from "./read.js";
 import { deleteSecret, putSecret } from "./write.js";
 
 export { mapAwsError } from "./errors.js";
@@ -122,6 +122,18 @@ export function createAwsBackend(options: AwsBackendOptions): SecretBackend {
         });
       }
       return [...listed.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+    /**
+     * The VersionId holding AWSCURRENT, from DescribeSecret (one request; in tags mode a
+     * ListSecrets first, as for `get`): the value is never fetched.
+     */
+    async probeVersion(input, opts = {}) {
+      const ref = validateRef(input);
+      try {
+        return await currentVersionId(ctx, await locator.find(ref, opts.signal), ref.key, opts.signal);
+      } catch (error) {
+        throw mapped(error, ref.key);
+      }
     },
     /** Loads the SDK, builds the client and resolves its credentials (an assumed role, SSO, IMDS). */
     async prepare() {

@@ -1,6 +1,6 @@
 /**
  * Reads: one secret (`GetSecretValue`), many (`BatchGetSecretValue`, 20 ids a call, chunks in
- * parallel) and listings (`ListSecrets`, every page).
+ * parallel), listings (`ListSecrets`, every page) and the current version (`DescribeSecret`).
  */
 import type {
   BatchGetSecretValueCommandOutput,
@@ -12,6 +12,7 @@ import {
   type GetManyResult,
   InvalidReferenceError,
   InvalidSecretValueError,
+  SecretNotFoundError,
   type SecretRef,
   type SecretsError,
   SecretValue,
@@ -73,6 +74,30 @@ export async function readSecret(
   const input = { SecretId: secretId, ...versionInput(version) };
   try {
     return toSecretValue(await ctx.call("GetSecretValue", input, signal), key, ctx.backend);
+  } catch (error) {
+    throw mapAwsError(error, { backend: ctx.backend, key, secrets: ctx.secrets });
+  }
+}
+
+/**
+ * The VersionId that holds `AWSCURRENT` (what `GetSecretValue` reads), from `DescribeSecret`: the
+ * secret's metadata, so the value is neither fetched nor decrypted. A secret scheduled for
+ * deletion, or one without a current version, is not found, as `get` says.
+ */
+export async function currentVersionId(
+  ctx: Context,
+  secretId: string,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  try {
+    const described = await ctx.call("DescribeSecret", { SecretId: secretId }, signal);
+    const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages?.includes("AWSCURRENT"),
+    )?.[0];
+    if (described.DeletedDate !== undefined || current === undefined)
+      throw new SecretNotFoundError(key, { backend: ctx.backend });
+    return current;
   } catch (error) {
     throw mapAwsError(error, { backend: ctx.backend, key, secrets: ctx.secrets });
   }

@@ -1,7 +1,8 @@
 /**
  * @keyway/backend-env: Kestra's open-source secrets. Every `SECRET_<KEY>` environment variable
  * holds a base64 value (or plaintext with `encoding: "raw"`); keys are global (namespaces and
- * tenants are ignored) and looked up case-insensitively. Read once, at creation.
+ * tenants are ignored) and looked up case-insensitively. Read once, at creation; a variable is read
+ * again only when its version is probed (`router.watch`), see `probeVersion`.
  */
 import {
   type BackendCapabilities,
@@ -90,9 +91,31 @@ export function createEnvBackend(options: EnvBackendOptions = {}): EnvBackend {
     throw new ConfigurationError(`Env backend option 'encoding' must be "base64" or "raw".`);
   }
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KeywayWarning"));
-  const variables = readSecretVariables(options.env ?? process.env, options.prefix ?? "SECRET_");
+  const source = options.env ?? process.env;
+  const prefix = options.prefix ?? "SECRET_";
+  let variables = readSecretVariables(source, prefix);
   const byKey = new Map<string, EnvSecretVariable[]>();
   for (const v of variables) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
+  /** Per key: how often a probe found its variables changed since creation. */
+  const changes = new Map<string, number>();
+
+  /** Reads the variables of one key again; when they differ from those held, holds the new ones. */
+  const reread = (key: string): EnvSecretVariable[] | undefined => {
+    const now = readSecretVariables(source, prefix).filter((v) => v.key === key);
+    const held = byKey.get(key) ?? [];
+    const same =
+      now.length === held.length &&
+      now.every((v, i) => v.variable === held[i]?.variable && v.raw === held[i]?.raw);
+    if (!same) {
+      changes.set(key, (changes.get(key) ?? 0) + 1);
+      if (now.length > 0) byKey.set(key, now);
+      else byKey.delete(key);
+      variables = [...variables.filter((v) => v.key !== key), ...now].sort((a, b) =>
+        a.variable < b.variable ? -1 : 1,
+      );
+    }
+    return byKey.get(key);
+  };
 
   const capabilities: BackendCapabilities = {
     write: false,
@@ -124,6 +147,22 @@ export function createEnvBackend(options: EnvBackendOptions = {}): EnvBackend {
         );
       }
       return SecretValue.fromText(decoded.value);
+    },
+    /**
+     * Env variables change only when they are read again, and this is that re-read: the key's
+     * variables are read from `env` again and, when their text differs from what `get` served,
+     * `get` serves the new text from now on. The version is a count of those changes ("1" at
+     * creation), not a digest: a hash of a low-entropy secret would let anyone who sees the
+     * version test guesses offline, and a count tells only that the value changed. It is this
+     * backend instance's count (a new process starts again at "1").
+     */
+    async probeVersion(input) {
+      const ref = validateRef(input);
+      const key = ref.key.toUpperCase();
+      const matches = reread(key);
+      if (!matches) throw new SecretNotFoundError(ref.key, { backend: name });
+      if (matches.length > 1) throw duplicateError(matches, name);
+      return String(1 + (changes.get(key) ?? 0));
     },
     async list() {
       const listed: SecretListing[] = [];

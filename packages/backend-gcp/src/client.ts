@@ -12,6 +12,7 @@ import type { CallOptions, grpc as Grpc } from "google-gax";
 export type GcpSecretManagerClient = Pick<
   SecretManagerServiceClient,
   | "accessSecretVersion"
+  | "getSecretVersion"
   | "getSecret"
   | "createSecret"
   | "updateSecret"

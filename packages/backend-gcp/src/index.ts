@@ -10,6 +10,7 @@ import {
   InvalidReferenceError,
   type PutMetadata,
   type SecretBackend,
+  SecretDisabledError,
   type SecretListing,
   type SecretRef,
   validateRef,
@@ -161,6 +162,37 @@ export function createGcpBackend(options: GcpBackendOptions): SecretBackend {
         ...metadataOf(found ?? {}),
         version: read,
       });
+    },
+
+    /**
+     * The version `latest` names now, from `getSecretVersion` (the version's metadata: the payload
+     * is not accessed): `<number>@<create time>`, since a secret deleted and created again starts
+     * over at version 1. A latest version that is not enabled is SecretDisabledError, as `get`
+     * says when it cannot access it.
+     */
+    async probeVersion(input, { signal } = {}) {
+      const ref = validateRef(input);
+      const [version] = await send(signal, (c, o) =>
+        c.getSecretVersion({ name: `${secretName(ref)}/versions/latest` }, o),
+      ).catch((error: unknown) => {
+        throw fail(error, "read-metadata", ref.key, signal);
+      });
+      const number = version.name?.split("/versions/")[1];
+      if (number === undefined || number === "")
+        throw fail(new Error("getSecretVersion answered without a version name"), "read-metadata", ref.key);
+      const state = version.state;
+      if (state !== undefined && state !== null && state !== "ENABLED" && state !== 1) {
+        throw new SecretDisabledError(
+          `Secret '${ref.key}' exists but its latest version is ${String(state).toLowerCase()}.`,
+          {
+            backend: name,
+          },
+        );
+      }
+      const created = version.createTime;
+      return created?.seconds === undefined || created.seconds === null
+        ? number
+        : `${number}@${String(created.seconds)}.${String(created.nanos ?? 0).padStart(9, "0")}`;
     },
 
     async list(namespace, { tenant, signal } = {}) {

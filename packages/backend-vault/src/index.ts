@@ -235,6 +235,10 @@ export function createVaultBackend(options: VaultBackendOptions = {}): VaultBack
       connection = undefined;
     },
   };
+  // KV v1 keeps no versions, and its only read is the value: no probe, so `router.watch` falls
+  // back to reading the value and comparing it in memory (see watch.ts in @keyway/core).
+  if (o.kvVersion === 2)
+    backend.probeVersion = async (input, opts) => store.version(validateRef(input), opts?.signal);
   if (!o.readOnly) {
     backend.put = async (input, value, metadata, opts) =>
       store.write(checkWrite(input, value), value, metadata, undefined, opts?.signal);

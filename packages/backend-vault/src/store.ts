@@ -115,6 +115,48 @@ export function createStore(o: ResolvedOptions, call: Call) {
       return decode(body, ref);
     },
 
+    /**
+     * KV v2 only: the current version from the secret's metadata (`<mount>/metadata/<path>`), so
+     * the value is not read. `<version>@<its created_time>`: a secret deleted and written again
+     * starts over at version 1, and the time tells that 1 from the one before.
+     * @throws SecretNotFoundError as `read` would (a path with no version written is not a secret);
+     *   SecretDisabledError when the current version is deleted or destroyed.
+     */
+    async version(ref: SecretRef, signal: AbortSignal | undefined): Promise<string> {
+      const api = metadataPath(mount, secretPath(layout, ref));
+      const body = await call<Body>({ operation: "read", path: api, key: ref.key }, signal, (c, ro) =>
+        c.read(api, ro),
+      );
+      const data = body?.data;
+      if (!data || typeof data !== "object") {
+        throw new BackendUnavailableError(`Vault answered the metadata read of '${ref.key}' without data.`, {
+          backend: name,
+        });
+      }
+      if (isUnwritten(data)) throw new SecretNotFoundError(ref.key, { backend: name });
+      const current = data.current_version;
+      const entry = (
+        data.versions as
+          | Record<string, { created_time?: unknown; deletion_time?: unknown; destroyed?: unknown }>
+          | undefined
+      )?.[String(current)];
+      if (typeof current !== "number" || !entry) {
+        throw new BackendUnavailableError(`Vault's metadata of '${ref.key}' names no current version.`, {
+          backend: name,
+        });
+      }
+      // A deletion_time still to come (delete_version_after) has not deleted anything yet.
+      const deleted =
+        typeof entry.deletion_time === "string" && Date.parse(entry.deletion_time) <= Date.now();
+      if (entry.destroyed === true || deleted) {
+        throw new SecretDisabledError(
+          `Secret '${ref.key}' exists in Vault but its current version is deleted.`,
+          { backend: name },
+        );
+      }
+      return typeof entry.created_time === "string" ? `${current}@${entry.created_time}` : String(current);
+    },
+
     async list(
       namespace: string,
       tenant: string | undefined,

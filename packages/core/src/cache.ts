@@ -24,7 +24,7 @@ import { formatRef, refId, type SecretRef, validateRef } from "./ref.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
-import { type CacheEvent, channels, publish } from "./telemetry.js";
+import { type BackendCallEvent, type CacheEvent, channels, publish } from "./telemetry.js";
 import { SecretValue } from "./value.js";
 
 /** Cache settings (durations in milliseconds). */
@@ -358,6 +358,38 @@ class CachingResolver implements SecretResolver {
     }
   }
 
+  /**
+   * One version probe of `ref` for `router.watch` (see watch.ts): the backend's `probeVersion`,
+   * else a `get` (the value is registered with the redactor, as every value read is), never through
+   * the cache. Through the breaker and within `timeoutMs`, as reads are; not retried: the next
+   * poll is the retry. `ref` must be validated.
+   * @internal
+   */
+  async probe(ref: SecretRef, signal: AbortSignal): Promise<string | SecretValue> {
+    const backend = this.#backend;
+    const { signal: bounded, done } = loadSignal(Math.max(1, Math.floor(this.#timeoutMs * 0.9)), signal);
+    try {
+      const probeVersion = backend.probeVersion?.bind(backend);
+      const request: Promise<string | SecretValue> = probeVersion
+        ? this.#call("probeVersion", [ref], async () => {
+            const version: unknown = await probeVersion(ref, { signal: bounded });
+            if (typeof version === "string" && version !== "") return version;
+            throw new BackendUnavailableError(`Backend '${backend.name}' answered no version.`, {
+              backend: backend.name,
+            });
+          })
+        : this.#call("get", [ref], () => backend.get(ref, { signal: bounded }));
+      const what = `the version of secret '${ref.key}'`;
+      const answer = await withDeadline(request, this.#timeoutMs, what, signal, backend.name);
+      if (typeof answer !== "string") this.redactor.register(answer, { key: ref.key });
+      return answer;
+    } catch (raw) {
+      throw this.redactor.redactError(toSecretsError(raw, backend.name, bounded, ref));
+    } finally {
+      done();
+    }
+  }
+
   async close(): Promise<void> {
     this.#cache.clear();
     await this.#backend.close?.();
@@ -515,7 +547,7 @@ class CachingResolver implements SecretResolver {
 
   /** One backend request: through the breaker, counted, and published with its outcome. */
   async #call<T>(
-    operation: "get" | "getMany",
+    operation: BackendCallEvent["operation"],
     refs: readonly SecretRef[],
     request: () => Promise<T>,
   ): Promise<T> {

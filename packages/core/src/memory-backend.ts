@@ -17,6 +17,8 @@ interface Stored {
   readonly ref: SecretRef;
   readonly versions: Array<{ value: string | Uint8Array; updatedAt: Date }>;
   metadata: PutMetadata;
+  /** Versions this ref had before its last delete: numbering goes on, so a re-created secret never repeats a version. */
+  readonly base: number;
 }
 
 /**
@@ -35,6 +37,13 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
     maxValueBytes: options.maxValueBytes ?? 65536,
   };
   const store = new Map<string, Stored>();
+  /** The last version number of each deleted ref (see `Stored.base`). */
+  const deleted = new Map<string, number>();
+  const current = (ref: SecretRef): Stored => {
+    const stored = store.get(refId(ref));
+    if (!stored) throw new SecretNotFoundError(ref.key, { backend: name });
+    return stored;
+  };
 
   const backend: SecretBackend = {
     name,
@@ -42,15 +51,16 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
     async get(input, getOptions = {}) {
       const ref = validateRef(input);
       const stored = store.get(refId(ref));
+      const base = stored?.base ?? 0;
       const index =
         getOptions.version === undefined
           ? (stored?.versions.length ?? 0) - 1
-          : Number(getOptions.version) - 1;
+          : Number(getOptions.version) - 1 - base;
       const version = stored?.versions[index];
       if (!stored || !version) throw new SecretNotFoundError(ref.key, { backend: name });
       const metadata: SecretMetadata = {
         ...stored.metadata,
-        version: String(index + 1),
+        version: String(base + index + 1),
         updatedAt: version.updatedAt,
       };
       return typeof version.value === "string"
@@ -66,7 +76,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
         if (stored.ref.namespace === namespace && stored.ref.tenant === listOptions.tenant) {
           found.push({
             key: stored.ref.key,
-            metadata: { ...stored.metadata, version: String(stored.versions.length) },
+            metadata: { ...stored.metadata, version: String(stored.base + stored.versions.length) },
           });
         }
       }
@@ -91,22 +101,31 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): SecretB
           ref,
           versions: [{ value: copy, updatedAt: new Date() }],
           metadata: { ...metadata },
+          base: deleted.get(refId(ref)) ?? 0,
         });
       }
     },
     async delete(input) {
       const ref = validateRef(input);
-      if (!store.delete(refId(ref))) throw new SecretNotFoundError(ref.key, { backend: name });
+      const stored = current(ref);
+      deleted.set(refId(ref), stored.base + stored.versions.length);
+      store.delete(refId(ref));
+    },
+    /** The number `get` reports as `metadata.version`; never reused, even after a delete. */
+    async probeVersion(input) {
+      const stored = current(validateRef(input));
+      return String(stored.base + stored.versions.length);
     },
     async close() {
       store.clear();
+      deleted.clear();
     },
   };
 
   for (const [path, value] of Object.entries(options.initial ?? {})) {
     const slash = path.lastIndexOf("/");
     const ref = validateRef({ namespace: path.slice(0, Math.max(0, slash)), key: path.slice(slash + 1) });
-    store.set(refId(ref), { ref, versions: [{ value, updatedAt: new Date() }], metadata: {} });
+    store.set(refId(ref), { ref, versions: [{ value, updatedAt: new Date() }], metadata: {}, base: 0 });
   }
   return backend;
 }

@@ -11,7 +11,8 @@
  *   `hit / (hit + miss)`;
  * - `keyway.cache.stale_served` (counter) by backend: resolves answered with a stale value;
  * - `keyway.errors` (counter) by backend and `keyway.error.code`: resolves that failed;
- * - `keyway.breaker.state` (observable gauge) per backend: 0 closed, 1 half-open, 2 open.
+ * - `keyway.breaker.state` (observable gauge) per backend: 0 closed, 1 half-open, 2 open;
+ * - `keyway.changes` (counter) by backend: version changes of watched secrets (`keyway:change`).
  *
  * Metric attributes never hold keys or namespaces (unbounded cardinality); spans do.
  */
@@ -24,6 +25,7 @@ import {
   type BreakerEvent,
   type CacheEvent,
   CHANNELS,
+  type ChangeEvent,
   ConfigurationError,
   type Outcome,
   type ResolveEvent,
@@ -96,6 +98,10 @@ export function instrumentKeyway(options: KeywayInstrumentationOptions = {}): Ke
     description: "Resolves that failed, by error code (NOT_FOUND included, as in stats().errors).",
     unit: "{error}",
   });
+  const changes = meter.createCounter("keyway.changes", {
+    description: "Version changes seen by router.watch, by the backend serving the secret now.",
+    unit: "{change}",
+  });
   const breakerState = meter.createObservableGauge("keyway.breaker.state", {
     description: "Circuit breaker state per backend: 0 closed, 1 half-open (probing), 2 open.",
   });
@@ -145,11 +151,18 @@ export function instrumentKeyway(options: KeywayInstrumentationOptions = {}): Ke
     breakers.set(event.backend, event.state);
   };
 
+  const onChange = (message: unknown) => {
+    const event = message as ChangeEvent;
+    const backend = event.backend ?? event.previousBackend;
+    changes.add(1, backend === undefined ? {} : { "keyway.backend": backend });
+  };
+
   const subscriptions: Array<[string, (message: unknown) => void]> = [
     [CHANNELS.backend, guard(onBackend)],
     [CHANNELS.cache, guard(onCache)],
     [CHANNELS.resolve, guard(onResolve)],
     [CHANNELS.breaker, guard(onBreaker)],
+    [CHANNELS.change, guard(onChange)],
   ];
   for (const [name, listener] of subscriptions) diagnostics.subscribe(name, listener);
 
@@ -194,7 +207,7 @@ function spanAttributes(event: BackendCallEvent): OtelApi.Attributes {
     "keyway.operation": event.operation,
     "keyway.outcome": event.outcome,
   };
-  if (event.operation === "get" && event.refs.length === 1) {
+  if (event.operation !== "getMany" && event.refs.length === 1) {
     const ref = event.refs[0] as BackendCallEvent["refs"][number];
     attributes["keyway.namespace"] = ref.namespace;
     attributes["keyway.key"] = ref.key;
