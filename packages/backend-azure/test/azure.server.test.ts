@@ -264,7 +264,7 @@ describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
         expect(conflictError).toBeInstanceOf(ConfigurationError);
         expect((conflictError as Error).message).toMatch(/purgeOnConflict: false/);
         expect((await protectedRaw.getDeletedSecret(nameOf(target))).name).toBe(nameOf(target));
-        // The default (recover) still works there, and brings the old value back as a version.
+        // The default (recover) still works there.
         await on({}).put?.(target, "after");
         expect((await on({}).get(target)).reveal()).toBe("after");
       },
