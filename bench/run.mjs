@@ -22,6 +22,7 @@ const CASES = {
   "import-cost": () => import("./cases/import-cost.mjs"),
   fleet: () => import("./cases/fleet.mjs"),
   memory: () => import("./cases/memory.mjs"),
+  watch: () => import("./cases/watch.mjs"),
   // Last: it needs moto and the AWS backend, and skips loudly without them.
   prefetch: () => import("./cases/prefetch.mjs"),
 };
