@@ -73,6 +73,8 @@ export function buildProgram(io: CliIO): Command {
     .requiredOption("-n, --namespace <ns>", "the flow's namespace")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--mode <mode>", "final | pebble | jinja", "final")
+    .option("--format <format>", "yaml | json | text (default: by the file's extension; stdin is text)")
+    .option("--strict", "in mode final, fail (exit 3, nothing written) when a secret() call is left in place")
     .action(lazy(async () => (await import("./commands/template.js")).render));
 
   program
@@ -82,6 +84,7 @@ export function buildProgram(io: CliIO): Command {
     .requiredOption("-n, --namespace <ns>", "the flow's namespace")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--json", "one JSON document for machines")
+    .option("--format <format>", "yaml | json | text (default: by the file's extension; stdin is text)")
     .action(lazy(async () => (await import("./commands/template.js")).check));
 
   program

@@ -69,11 +69,11 @@ describe("keyway render / check", () => {
   it("renders with inheritance across two backends, from a file or stdin", async () => {
     const dir = await tempFiles({
       "keyway.yaml": CONFIG,
-      "flow.yaml": "db: {{ secret('DB', subkey='user') }}\ntoken: {{ secret('API') }}\n",
+      "flow.yaml": "db: \"{{ secret('DB', subkey='user') }}\"\ntoken: \"{{ secret('API') }}\"\n",
     });
     const env = { SECRET_API: b64("api-value") };
     const fromFile = await cli(["render", "flow.yaml", "--namespace", "company.team.etl"], { env, cwd: dir });
-    expect(fromFile.stdout).toBe("db: admin\ntoken: api-value\n");
+    expect(fromFile.stdout).toBe('db: "admin"\ntoken: "api-value"\n');
     const fromStdin = await cli(["render", "-", "-n", "company.team"], {
       env,
       cwd: dir,
