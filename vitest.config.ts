@@ -18,7 +18,7 @@ const alias = [
 
 /** Each cloud backend's suite runs against its real server, started by the project's globalSetup. */
 /** Every project loads these (inline projects do not inherit the root's test options). */
-const setupFiles = ["test/setup/fast-check.ts"];
+const setupFiles = ["test/setup/fast-check.ts", "test/setup/temp-dirs.ts", "test/setup/aws-sdk.ts"];
 
 const backendProject = (name: string) => ({
   resolve: { alias },

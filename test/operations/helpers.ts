@@ -4,8 +4,7 @@
 // directly (not through the CLI under test), and the CLI run in-process.
 import { randomBytes } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { createVaultBackend } from "@keyway/backend-vault";
@@ -14,6 +13,7 @@ import { afterAll, inject } from "vitest";
 import { type CliResult, cli } from "../../packages/cli/test/harness.js";
 import type {} from "../servers/global-setup.js";
 import { serverFromEnv } from "../servers/index.js";
+import { tempDir } from "../setup/temp-dirs.js";
 
 export const moto = inject("keywayServers")?.moto ?? serverFromEnv("moto");
 export const openbao = inject("keywayServers")?.openbao ?? serverFromEnv("openbao");
@@ -47,7 +47,7 @@ export interface ConfigOptions {
 
 /** A temp dir holding a keyway.yaml: the root on env, the given namespaces on aws / bao. */
 export async function configDir(options: ConfigOptions = {}): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "keyway-ops-"));
+  const dir = await tempDir("keyway-ops-");
   const rules = [{ match: "", backend: options.root ?? "env" }, ...(options.rules ?? [])]
     .map((r) => `  - { match: "${r.match}", backend: ${r.backend} }`)
     .join("\n");

@@ -1,11 +1,11 @@
 // `keyway copy` progress: a bar redrawn with carriage returns on a terminal, plain lines otherwise
 // (the plain lines are checked in packages/cli/test/move.test.ts). No server needed.
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { runCli } from "@keyway/cli";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../setup/temp-dirs.js";
 
 const CONFIG = `
 backends:
@@ -30,7 +30,7 @@ function terminal(): Writable & { isTTY: boolean; columns: number; text(): strin
 
 describe("copy progress on a terminal", () => {
   it("draws one bar redrawn in place, ends the line, and shows keys, never values", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "keyway-progress-"));
+    const dir = await tempDir("keyway-progress-");
     await writeFile(path.join(dir, "keyway.yaml"), CONFIG);
     const values = ["progress-value-one", "progress-value-two", "progress-value-three"];
     const env = Object.fromEntries(

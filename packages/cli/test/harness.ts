@@ -1,8 +1,8 @@
 /** Runs the CLI in-process with captured streams. */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
+import { tempDir } from "../../../test/setup/temp-dirs.js";
 import { runCli } from "../src/index.js";
 
 export interface CliResult {
@@ -33,7 +33,7 @@ export async function cli(
     stdout: sink(out),
     stderr: sink(err),
     env: options.env ?? {},
-    cwd: options.cwd ?? (await mkdtemp(path.join(tmpdir(), "keyway-cli-"))),
+    cwd: options.cwd ?? (await tempDir("keyway-cli-")),
   });
   const stdoutBytes = Buffer.concat(out);
   return {
@@ -44,9 +44,9 @@ export async function cli(
   };
 }
 
-/** A temp dir with files in it. */
+/** A temp dir with files in it, removed after the test file. */
 export async function tempFiles(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "keyway-cli-"));
+  const dir = await tempDir("keyway-cli-");
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
   return dir;
 }

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../../test/setup/temp-dirs.js";
 import { createRouterFromConfig, loadRouter, parseConfig, parseDuration } from "../src/config/index.js";
 import { ConfigurationError } from "../src/index.js";
 
@@ -106,7 +106,7 @@ describe("keyway.yaml", () => {
   });
 
   it("without a config file the env backend serves every namespace", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "keyway-"));
+    const dir = await tempDir("keyway-config-");
     const router = await loadRouter({ env: { SECRET_X: b64("x") }, path: undefined });
     expect((await router.resolve({ namespace: "any.where", key: "X" })).reveal()).toBe("x");
     await writeFile(

@@ -1,8 +1,8 @@
 import diagnostics from "node:diagnostics_channel";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { tempDir } from "../../../test/setup/temp-dirs.js";
 import {
   type AuditEvent,
   BackendUnavailableError,
@@ -60,7 +60,7 @@ describe("diagnostics channels", () => {
 
 describe("audit", () => {
   it("one event per access with outcome and execution id, written as JSON lines, never a value", async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), "keyway-audit-")), "audit.jsonl");
+    const file = path.join(await tempDir("keyway-audit-"), "audit.jsonl");
     const sink = createJsonLinesAuditSink(file);
     const events: AuditEvent[] = [];
     const router = createRouter({
