@@ -20,10 +20,12 @@ const CASES = {
   "cold-burst": () => import("./cases/cold-burst.mjs"),
   redaction: () => import("./cases/redaction.mjs"),
   "import-cost": () => import("./cases/import-cost.mjs"),
+  "cli-startup": () => import("./cases/cli-startup.mjs"),
   fleet: () => import("./cases/fleet.mjs"),
   memory: () => import("./cases/memory.mjs"),
   watch: () => import("./cases/watch.mjs"),
-  // Last: it needs moto and the AWS backend, and skips loudly without them.
+  // Last: it needs the built AWS backend and moto (installed here if it is not yet, as `npm test`
+  // does), and skips loudly without them.
   prefetch: () => import("./cases/prefetch.mjs"),
 };
 

@@ -3,18 +3,16 @@
 // (BatchGetSecretValue, 20 ids a request) serves them; against a loop that resolves one reference
 // at a time. What is counted is requests reaching Secrets Manager, not time.
 import { createRouter } from "@keyway/core";
-import { motoMissing, startMoto } from "../lib/moto.mjs";
 import { fmt } from "../lib/results.mjs";
 import { prng, secrets } from "../lib/seed.mjs";
+import { acquireServer } from "../lib/servers.mjs";
 
 const NAME = "prefetch";
 const COUNT = 100;
 const NS = "company.team";
 
-/** Why the case cannot run (moto or the AWS backend missing), or undefined. */
+/** Why the case cannot run (the AWS backend missing or not built), or undefined. */
 async function unavailable() {
-  const missing = motoMissing();
-  if (missing) return missing;
   try {
     const aws = await import("@keyway/backend-aws");
     if (typeof aws.createAwsBackend !== "function") return "@keyway/backend-aws has no createAwsBackend";
@@ -24,8 +22,18 @@ async function unavailable() {
   return undefined;
 }
 
+/** moto as the tests get it (installed first when it is not); or why it cannot be had. */
+async function startMoto() {
+  try {
+    return { moto: await acquireServer("moto") };
+  } catch (error) {
+    return { why: `moto cannot be installed or started: ${error.message.split("\n")[0]}` };
+  }
+}
+
 export async function run(results, { check }) {
-  const why = await unavailable();
+  const missing = await unavailable();
+  const { moto, why } = missing ? { why: missing } : await startMoto();
   if (why) {
     // Loud, and a failure under --check: a goal nobody measured is not met.
     console.error(`\n!!! bench: SKIPPING the prefetch case: ${why}\n`);
@@ -35,7 +43,6 @@ export async function run(results, { check }) {
   }
   const { createAwsBackend } = await import("@keyway/backend-aws");
   const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
-  const moto = await startMoto();
   try {
     // One SDK client, injected, with a middleware counting every request by operation.
     const counts = {};
