@@ -131,6 +131,14 @@ export function buildProgram(io: CliIO): Command {
     .requiredOption("-n, --namespace <ns>", "the namespace to resolve secrets in")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("-e, --env <NAME=KEY>", "set NAME to the secret KEY (repeatable)", collect, [])
+    .option("--watch", "watch the --env secrets; when one changes, read them again and restart the child")
+    .option(
+      "--restart",
+      "with --watch: restart the child on a change (SIGTERM, --grace, then SIGKILL); the default",
+    )
+    .option("--signal <name>", "with --watch: send this signal (e.g. HUP) on a change instead of restarting")
+    .option("--interval <ms>", "with --watch: how often each secret's version is checked (default 30000)")
+    .option("--grace <ms>", "with --restart: how long the child has to exit after SIGTERM (default 10000)")
     .argument("<command>", "the command (after --)")
     .argument("[args...]", "its arguments")
     .action(lazy(async () => (await import("./commands/redact.js")).run));

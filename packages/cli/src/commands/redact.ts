@@ -1,6 +1,7 @@
 /**
  * `keyway redact` (stdin → stdout with secrets masked, streaming) and `keyway run` (a command
- * with chosen secrets in its environment and its output redacted). Registered in program.ts.
+ * with chosen secrets in its environment and its output redacted; with `--watch`, restarted or
+ * signalled when one of them changes: see watch-run.ts). Registered in program.ts.
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
@@ -10,6 +11,7 @@ import { isSecretsError, type Redactor, type Router, type SecretRef, type Secret
 import { type GlobalOptions, withRouter } from "../context.js";
 import { CliError, type CliIO, EXIT, exitCodeOf } from "../io.js";
 import { ChildExit } from "../program.js";
+import { type Running, superviseWatching, watchRunOptions } from "./watch-run.js";
 
 /** Registers every `SECRET_` variable: decoded, and its raw text too in case plaintext was put there. */
 function registerEnvSecrets(redactor: Redactor, env: CliIO["env"]): void {
@@ -54,8 +56,18 @@ export async function run(
   global: GlobalOptions,
   command: string,
   args: string[],
-  options: { namespace: string; tenant?: string; env: string[] },
+  options: {
+    namespace: string;
+    tenant?: string;
+    env: string[];
+    watch?: boolean;
+    restart?: boolean;
+    signal?: string;
+    interval?: string;
+    grace?: string;
+  },
 ): Promise<void> {
+  const watching = watchRunOptions(options);
   const pairs = options.env.map((pair) => {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new CliError(`--env takes NAME=KEY, e.g. --env DB_PASSWORD=DB_PASSWORD.`);
@@ -68,30 +80,37 @@ export async function run(
       namespace: options.namespace,
       tenant: options.tenant,
     }));
-    const values = await resolveAll(router, refs);
-    const env: Record<string, string | undefined> = { ...io.env };
-    pairs.forEach((p, i) => {
-      env[p.name] = values.get(refs[i] as SecretRef)?.reveal();
-    });
-    return runRedacted(command, args, env, router.redactor, io);
+    const resolveEnv = async () => {
+      const values = await resolveAll(router, refs);
+      const env: Record<string, string | undefined> = { ...io.env };
+      pairs.forEach((p, i) => {
+        env[p.name] = values.get(refs[i] as SecretRef)?.reveal();
+      });
+      return env;
+    };
+    const env = await resolveEnv();
+    const start = (childEnv: Record<string, string | undefined>) =>
+      startRedacted(command, args, childEnv, router.redactor, io);
+    if (!watching) return start(env).exit;
+    return superviseWatching(router, refs, env, resolveEnv, start, io, watching);
   });
   throw new ChildExit(code);
 }
 
-/** Spawns the child with its output through the redactor; resolves with its exit code (128+n for a signal). */
-function runRedacted(
+/** Spawns the child with its output through the redactor; `exit` is its exit code (128+n for a signal). */
+function startRedacted(
   command: string,
   args: string[],
   env: Record<string, string | undefined>,
   redactor: Redactor,
   io: CliIO,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["inherit", "pipe", "pipe"] });
-    const piped = Promise.all([
-      pipeline(child.stdout, redactor.stream(), io.stdout, { end: false }),
-      pipeline(child.stderr, redactor.stream(), io.stderr, { end: false }),
-    ]);
+): Running {
+  const child = spawn(command, args, { env, stdio: ["inherit", "pipe", "pipe"] });
+  const piped = Promise.all([
+    pipeline(child.stdout, redactor.stream(), io.stdout, { end: false }),
+    pipeline(child.stderr, redactor.stream(), io.stderr, { end: false }),
+  ]);
+  const exit = new Promise<number>((resolve, reject) => {
     child.on("error", (error: NodeJS.ErrnoException) =>
       reject(
         new CliError(
@@ -105,4 +124,5 @@ function runRedacted(
       piped.then(() => resolve(exit), reject);
     });
   });
+  return { child, exit };
 }
