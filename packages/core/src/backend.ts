@@ -92,7 +92,10 @@ export interface SecretBackend {
    * The version the secret has now: an opaque string that changes whenever the value `get(ref)`
    * returns changes (AWS VersionId, Vault KV v2 metadata version, GCP version number, Azure
    * version id). Read from metadata where the API has it, so watching a secret does not fetch
-   * its value. `router.watch` polls it.
+   * its value. `router.watch` polls it; a backend without it is watched by reading the value
+   * (see watch.ts). Opaque: not necessarily `metadata.version` (Vault KV v2 and GCP add the
+   * version's creation time, since their numbering starts over after a delete), and never the
+   * value or anything derived from it.
    * @throws SecretNotFoundError when the secret does not exist; other {@link SecretsError}s otherwise.
    */
   probeVersion?(ref: SecretRef, options?: ProbeOptions): Promise<string>;

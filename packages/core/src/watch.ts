@@ -434,6 +434,8 @@ class Poller {
   readonly #controller = new AbortController();
   #last: LevelState | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The wait under way: when it started, its jitter factor, and when it ends. */
+  #wait = { from: 0, factor: 1, until: 0 };
   #probing = false;
   /** The fallback's comparison of values without a version: a keyed digest and a change count. */
   #digest: { key: Buffer; last: string; count: number } | undefined;
@@ -470,9 +472,28 @@ class Poller {
     this.stopped();
   }
 
-  /** A subscriber came or left: the keep-alive may differ (the next wait takes the new interval). */
+  /**
+   * A subscriber came or left: the keep-alive may differ, and a shorter interval asked for now
+   * shortens the wait under way (a longer one applies from the next wait).
+   */
   reschedule(): void {
+    if (this.#timer !== undefined && this.#wait.until > 0) {
+      const until = this.#wait.from + this.#intervalMs() * this.#wait.factor;
+      if (until < this.#wait.until) this.#waitUntil(until);
+    }
     this.#keepAlive();
+  }
+
+  #intervalMs(): number {
+    let interval = Number.POSITIVE_INFINITY;
+    for (const subject of this.#subscribers.keys()) interval = Math.min(interval, subject.intervalMs);
+    return interval;
+  }
+
+  #waitUntil(until: number): void {
+    clearTimeout(this.#timer);
+    this.#wait.until = until;
+    this.#timer = setTimeout(() => void this.#tick(), Math.max(1, Math.round(until - performance.now())));
   }
 
   #keepAlive(): void {
@@ -484,6 +505,7 @@ class Poller {
 
   async #tick(): Promise<void> {
     this.#timer = undefined;
+    this.#wait.until = 0;
     if (this.#subscribers.size === 0) return;
     this.#probing = true;
     // A pending probe keeps no process alive by itself: the keep-alive timer is the next wait.
@@ -493,12 +515,10 @@ class Poller {
     this.#last = state;
     for (const [subject, index] of [...this.#subscribers]) subject.update(index, state);
     if (this.#subscribers.size === 0) return;
-    let interval = Number.POSITIVE_INFINITY;
-    for (const subject of this.#subscribers.keys()) interval = Math.min(interval, subject.intervalMs);
-    this.#timer = setTimeout(
-      () => void this.#tick(),
-      Math.max(1, Math.round(interval * (1 - JITTER * Math.random()))),
-    );
+    const from = performance.now();
+    const factor = 1 - JITTER * Math.random();
+    this.#wait = { from, factor, until: 0 };
+    this.#waitUntil(from + this.#intervalMs() * factor);
     this.#keepAlive();
   }
 

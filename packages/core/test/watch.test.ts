@@ -490,6 +490,28 @@ describe("router.watch", () => {
     });
   });
 
+  it("a shared poll probes at the shortest interval asked, from the wait under way", async () => {
+    const probe = counted(createMemoryBackend({ initial: { "app/S": "s" } }));
+    const router = routerOver({ m: probe.backend }, [{ match: "", backend: "m" }]);
+    const answered = new Promise<void>((resolve) => {
+      const onBackend = () => {
+        diagnostics.unsubscribe(CHANNELS.backend, onBackend);
+        resolve();
+      };
+      diagnostics.subscribe(CHANNELS.backend, onBackend);
+    });
+    const slow = router.watch(ref("S"), () => {}, { intervalMs: 3_600_000 });
+    await answered; // the first probe answered...
+    await new Promise((r) => setImmediate(r)); // ...and the hour's wait began
+    expect(probe.probes.get("S")).toBe(1);
+    // Without it, the next probe would come in an hour; with a 1 ms watcher it comes at once.
+    const fast = router.watch(ref("S"), () => {}, { intervalMs: 1 });
+    await probe.more(3);
+    fast.close();
+    slow.close();
+    expect(probe.probes.get("S")).toBeGreaterThanOrEqual(4);
+  });
+
   it("closing the last watch stops the poll", async () => {
     const probe = counted(createMemoryBackend({ initial: { "app/S": "s" } }));
     const router = routerOver({ m: probe.backend }, [{ match: "", backend: "m" }]);
