@@ -33,7 +33,7 @@
 import type { SecretsError } from "./errors.js";
 import { ConfigurationError, SecretNotFoundError } from "./errors.js";
 import type { PlannedLevel } from "./plans.js";
-import { type SecretRef, validateRef } from "./ref.js";
+import { refId, type SecretRef, validateRef } from "./ref.js";
 import type { AuditEvent } from "./router.js";
 import { type ChangeEvent, channels, publish } from "./telemetry.js";
 import type { SecretValue } from "./value.js";
@@ -213,38 +213,39 @@ export class Watches {
   ): Watch {
     const settings = checkOptions(options);
     if (this.#closed) throw new ConfigurationError("router.watch: the router is closed.");
-    const ref = Object.freeze(validateRef(input));
+    const ref = validateRef(input); // a frozen copy
     const inherit = settings.inherit !== false;
-    const key = `${inherit ? "i" : "o"}|${ref.tenant ?? ""}|${ref.namespace}|${ref.key}`;
+    const key = `${inherit ? "i" : "o"}|${refId(ref)}`;
     let subject = this.#subjects.get(key);
+    const levels = subject ? undefined : this.host.levels(ref);
+    const signal = settings.signal;
+    if (signal?.aborted) {
+      ended();
+      return { close() {}, closed: true };
+    }
     if (!subject) {
-      const levels = this.host.levels(ref);
-      subject = new Subject(this, key, ref, inherit ? levels : levels.slice(0, 1));
+      const all = levels as readonly PlannedLevel[];
+      subject = new Subject(this, key, ref, inherit ? all : all.slice(0, 1));
       this.#subjects.set(key, subject);
     }
+    const target = subject;
+    const close = () => target.remove(watcher);
     const watcher: Watcher = {
       listener,
       onError: settings.onError,
       intervalMs: settings.intervalMs ?? DEFAULT_INTERVAL_MS,
       persistent: settings.persistent !== false,
-      ended,
+      // However the watch ends (close, its signal, the router's close), it leaves the signal.
+      ended: () => {
+        signal?.removeEventListener("abort", close);
+        ended();
+      },
       closed: false,
     };
-    const target = subject;
-    const close = () => target.remove(watcher);
-    const signal = settings.signal;
-    if (signal?.aborted) {
-      watcher.closed = true;
-      ended();
-    } else {
-      subject.add(watcher);
-      signal?.addEventListener("abort", close, { once: true });
-    }
+    subject.add(watcher);
+    signal?.addEventListener("abort", close, { once: true });
     return {
-      close() {
-        signal?.removeEventListener("abort", close);
-        close();
-      },
+      close,
       get closed() {
         return watcher.closed;
       },

@@ -512,6 +512,21 @@ describe("router.watch", () => {
     expect(probe.probes.get("S")).toBeGreaterThanOrEqual(4);
   });
 
+  it("a signal aborted already: the watch is closed at once and nothing is probed", async () => {
+    const probe = counted(createMemoryBackend({ initial: { "app/A": "a-value" } }));
+    const router = routerOver({ m: probe.backend }, [{ match: "", backend: "m" }]);
+    const signal = AbortSignal.abort();
+    expect(router.watch(ref("A"), () => {}, { intervalMs: 1, signal }).closed).toBe(true);
+    const changes = router.watch(ref("A"), { intervalMs: 1, signal });
+    expect(await changes.next()).toEqual({ value: undefined, done: true });
+    // A live watch of the same ref is its own: its first probe is the only one.
+    const live = router.watch(ref("A"), () => {}, { intervalMs: 3_600_000 });
+    await probe.more(1);
+    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(probe.total()).toBe(1);
+    live.close();
+  });
+
   it("closing the last watch stops the poll", async () => {
     const probe = counted(createMemoryBackend({ initial: { "app/S": "s" } }));
     const router = routerOver({ m: probe.backend }, [{ match: "", backend: "m" }]);
