@@ -14,6 +14,7 @@ import {
   BackendUnavailableError,
   CHANNELS,
   CircuitBreaker,
+  createMemoryBackend,
   createRouter,
   type RouterOptions,
   SecretValue,
@@ -406,6 +407,28 @@ describe("instrumentKeyway: metrics", () => {
     const [point] = otel.points.filter((p) => p.instrument === "keyway.backend.duration");
     expect(point?.value).toBeGreaterThanOrEqual(25);
     expect(point?.value).toBeLessThan(5000);
+  });
+
+  it("a watched change counts once in keyway.changes; probes are keyway.backend.probeVersion spans", async () => {
+    instrument();
+    const memory = createMemoryBackend({ initial: { "app/W": SECRET } });
+    const router = createRouter({ backends: { m: memory }, rules: [{ match: "", backend: "m" }] });
+    // Three watchers of one secret: one change all the same.
+    const changed = new Promise<void>((resolve) => {
+      for (let i = 0; i < 3; i++)
+        router.watch({ namespace: "app", key: "W" }, () => resolve(), { intervalMs: 1 });
+    });
+    while (!otel.spans.some((s) => s.name === "keyway.backend.probeVersion"))
+      await new Promise((r) => setTimeout(r, 1));
+    await memory.put?.({ namespace: "app", key: "W" }, `${SECRET}-2`);
+    await changed;
+    await router.close();
+    expect(otel.points.filter((p) => p.instrument === "keyway.changes")).toEqual([
+      expect.objectContaining({ value: 1, attributes: { "keyway.backend": "m" } }),
+    ]);
+    const probe = otel.spans.find((s) => s.name === "keyway.backend.probeVersion");
+    expect(probe?.attributes).toMatchObject({ "keyway.key": "W", "keyway.namespace": "app" });
+    expect(JSON.stringify([otel.spans, otel.points])).not.toContain(SECRET);
   });
 
   it("breaker state per backend as an observable gauge: 2 open, 1 probing, 0 closed", async () => {
