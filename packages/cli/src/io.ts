@@ -1,4 +1,6 @@
 /** The CLI's streams and exit codes, injectable so commands run in-process in tests. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { SecretsError, worstError } from "@keyway/core";
 
@@ -29,6 +31,16 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks);
+}
+
+/** Reads FILE, or stdin for `-` or no file. */
+export async function readInput(io: CliIO, file: string | undefined): Promise<string> {
+  if (file === undefined || file === "-") return (await readAll(io.stdin)).toString("utf8");
+  try {
+    return await readFile(path.resolve(io.cwd, file), "utf8");
+  } catch (error) {
+    throw new CliError(`Cannot read ${file}: ${(error as { code?: string }).code ?? "error"}.`, EXIT.invalid);
+  }
 }
 
 /** The exit code for a list of failures: the highest of 5 > 4 > 3 > 2. */

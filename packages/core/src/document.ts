@@ -265,12 +265,23 @@ function rewriteYaml(parsed: ParsedDocument, changes: readonly Change[]): string
   for (const { node, value, inFlow, isKey, afterKey } of changes) {
     const oneLine = inFlow || isKey;
     const block = value.includes("\n") || node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED";
-    const type = block && !oneLine ? "BLOCK_LITERAL" : singleLineType(node, value);
-    // `implicitKey` makes yaml write one line (escapes instead of folded line breaks), which a
-    // flow collection needs: a folded line there must be indented deeper than the collection.
-    CST.setScalarValue(node.srcToken as CST.Token, value, { afterKey, implicitKey: oneLine, inFlow, type });
+    const type = block && !oneLine && holdsAsBlock(value) ? "BLOCK_LITERAL" : singleLineType(node, value);
+    // Anything but a block literal is written on one line (`implicitKey`: escapes, not folded
+    // line breaks). A flow collection needs that, and yaml 2.9 folds some double-quoted values
+    // wrongly ("a\n \nb" comes back as "a\n\\\nb"); the output check below catches the rest.
+    const implicitKey = oneLine || type !== "BLOCK_LITERAL";
+    CST.setScalarValue(node.srcToken as CST.Token, value, { afterKey, implicitKey, inFlow, type });
   }
   return parsed.tokens.map((token) => CST.stringify(token)).join("");
+}
+
+/**
+ * Whether a block literal holds the value: not with control characters (yaml double-quotes
+ * those), nor with a line of spaces or tabs alone, which a block literal reads as an empty line
+ * (yaml 2.9 writes no indentation indicator for it).
+ */
+function holdsAsBlock(value: string): boolean {
+  return !/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(value) && !/(^|\n)[ \t]+(\n|$)/.test(value);
 }
 
 /** The scalar's own quoting when it holds the value as a string, else double quotes. */

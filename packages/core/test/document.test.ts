@@ -152,6 +152,19 @@ describe("renderDocument styles", () => {
     expect(await render("port: '{{ secret(\"K\") }}'\n", "5432")).toBe("port: '5432'\n");
   });
 
+  it("values yaml 2.9 writes wrongly in block or folded double quotes stay exact (found by the property test)", async () => {
+    for (const value of [" \n", "a\n \nb", "\r\n ", "line \r\n \nnext\n", "\t\n", "x\u0007y\nz"]) {
+      for (const text of [
+        "p: \"{{ secret('K') }}\"\n",
+        "p: |\n  at {{ secret('K') }}\n  end\n",
+        "p:\n  - - '{{ secret(\"K\") }}'\n",
+      ]) {
+        const out = await render(text, value);
+        expect(JSON.stringify(parsedAll(out))).toContain(JSON.stringify(value).slice(1, -1));
+      }
+    }
+  });
+
   it("keeps a value on one line inside a flow collection and in a key", async () => {
     const out = await render("a: [ \"{{ secret('K') }}\", b ]\n\"{{ secret('K') }}\": c\n", "x\ny, ]");
     expect(out.split("\n")).toHaveLength(3);
@@ -312,6 +325,7 @@ describe("renderDocument property: parse(render(doc)) holds every value exactly"
           expect(out.startsWith("# flow\nid: f\nn: 1.50\n")).toBe(true);
         },
       ),
+      { numRuns: 300 },
     );
   });
 

@@ -9,8 +9,7 @@ import { decodeSecretValue } from "@keyway/backend-env";
 import { isValidKey } from "@keyway/core";
 import type { GlobalOptions } from "../context.js";
 import { parseDotenv } from "../dotenv.js";
-import { CliError, type CliIO, EXIT, write } from "../io.js";
-import { readInput } from "./template.js";
+import { CliError, type CliIO, EXIT, readInput, write } from "../io.js";
 
 export function encodeDotenv(source: string): string {
   const { entries, problems } = parseDotenv(source);

@@ -8,9 +8,8 @@ import type { PutMetadata, Router, SecretsError, SecretValue } from "@keyway/cor
 import { assertNamespace, isSecretsError } from "@keyway/core";
 import { type GlobalOptions, withRouter } from "../context.js";
 import { parseDotenv } from "../dotenv.js";
-import { CliError, type CliIO, EXIT, exitCodeOf, write } from "../io.js";
+import { CliError, type CliIO, EXIT, exitCodeOf, readInput, write } from "../io.js";
 import { createProgress } from "../progress.js";
-import { readInput } from "./template.js";
 
 interface Item {
   readonly key: string;

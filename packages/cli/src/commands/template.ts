@@ -1,6 +1,4 @@
 /** `keyway render` and `keyway check` (registered in program.ts). */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Explanation, SecretsError } from "@keyway/core";
 import {
   type DocumentFormat,
@@ -10,17 +8,7 @@ import {
   renderDocument,
 } from "@keyway/core/document";
 import { type GlobalOptions, withRouter } from "../context.js";
-import { CliError, type CliIO, EXIT, exitCodeOf, readAll, write } from "../io.js";
-
-/** Reads FILE, or stdin for `-` or no file. */
-export async function readInput(io: CliIO, file: string | undefined): Promise<string> {
-  if (file === undefined || file === "-") return (await readAll(io.stdin)).toString("utf8");
-  try {
-    return await readFile(path.resolve(io.cwd, file), "utf8");
-  } catch (error) {
-    throw new CliError(`Cannot read ${file}: ${(error as { code?: string }).code ?? "error"}.`, EXIT.invalid);
-  }
-}
+import { CliError, type CliIO, EXIT, exitCodeOf, readInput, write } from "../io.js";
 
 /** `--format`, else the file's extension; stdin is text unless told. */
 function documentFormat(file: string | undefined, format: string | undefined): DocumentFormat {
