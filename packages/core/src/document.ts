@@ -281,8 +281,11 @@ function rewriteYaml(parsed: ParsedDocument, changes: readonly Change[]): string
  * (yaml 2.9 writes no indentation indicator for it).
  */
 function holdsAsBlock(value: string): boolean {
-  return !/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(value) && !/(^|\n)[ \t]+(\n|$)/.test(value);
+  return !CONTROL.test(value) && !/(^|\n)[ \t]+(\n|$)/.test(value);
 }
+
+/** The characters yaml writes only in double quotes (its stringifyString's test). */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
 
 /** The scalar's own quoting when it holds the value as a string, else double quotes. */
 function singleLineType(node: Scalar<string>, value: string): Scalar.Type {
