@@ -285,6 +285,7 @@ function holdsAsBlock(value: string): boolean {
 }
 
 /** The characters yaml writes only in double quotes (its stringifyString's test). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
 
 /** The scalar's own quoting when it holds the value as a string, else double quotes. */
