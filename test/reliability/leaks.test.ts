@@ -485,7 +485,7 @@ describe("the CLI: stderr never shows a value or a credential", () => {
             ].join("\n");
           const good = await tempFiles({
             "keyway.yaml": config(bao().endpoint),
-            "flow.yaml": `a: {{ secret('${key}_OK') }}\nb: {{ secret('MISSING_${key}') }}\n`,
+            "flow.yaml": `a: "{{ secret('${key}_OK') }}"\nb: "{{ secret('MISSING_${key}') }}"\n`,
           });
           const blackholed = await tempFiles({ "keyway.yaml": config(link.url, "300ms") });
           for (const debug of [undefined, "1"]) {
