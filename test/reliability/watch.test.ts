@@ -17,6 +17,7 @@ import {
   type VersionChange,
 } from "@keyway/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { countingClient } from "../../packages/backend-gcp/test/emulator.js";
 import { printedForms } from "../contract/index.js";
 import { BACKENDS, type BackendServer, directBackend, makeBackend, runId, seed } from "./support/backends.js";
 import { expectValue, watchUnhandledRejections } from "./support/checks.js";
@@ -50,16 +51,7 @@ async function gcpOnLink(link: FaultyLink, scope: string, name: string) {
     clientOptions: { universeDomain: "googleapis.com" },
   });
   const methods: string[] = [];
-  const counting = new Proxy(client, {
-    get(target, property, receiver) {
-      const member = Reflect.get(target, property, receiver);
-      if (typeof member !== "function" || typeof property !== "string") return member;
-      return (...args: unknown[]) => {
-        methods.push(property);
-        return member.apply(target, args);
-      };
-    },
-  });
+  const counting = countingClient(client, methods);
   const backend = createGcpBackend({ project: `rel-${scope}`, name, client: counting, timeoutMs: 10_000 });
   return { backend, methods, close: () => client.close() };
 }

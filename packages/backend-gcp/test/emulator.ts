@@ -26,3 +26,17 @@ export function adminClient(): SecretManagerServiceClient {
     clientOptions: { universeDomain: "googleapis.com" },
   });
 }
+
+/** `client` with every method call's name pushed to `calls`: which RPCs a backend sent. */
+export function countingClient<T extends object>(client: T, calls: string[]): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const member = Reflect.get(target, property, receiver);
+      if (typeof member !== "function" || typeof property !== "string") return member;
+      return (...args: unknown[]) => {
+        calls.push(property);
+        return member.apply(target, args);
+      };
+    },
+  });
+}

@@ -4,7 +4,7 @@
 import { type SecretBackend, SecretDisabledError, SecretNotFoundError, type SecretRef } from "@keyway/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGcpBackend, encodeSecretId, type GcpSecretManagerClient } from "../src/index.js";
-import { adminClient, endpoint, randomPrefix, randomProject } from "./emulator.js";
+import { adminClient, countingClient, endpoint, randomPrefix, randomProject } from "./emulator.js";
 
 describe.skipIf(!endpoint)("gcp probeVersion on the emulator", () => {
   const project = randomProject();
@@ -12,16 +12,7 @@ describe.skipIf(!endpoint)("gcp probeVersion on the emulator", () => {
   const admin = adminClient();
   const calls: string[] = [];
   // The SDK client the backend uses, counting the methods it calls.
-  const counting = new Proxy(admin, {
-    get(target, property, receiver) {
-      const member = Reflect.get(target, property, receiver);
-      if (typeof member !== "function" || typeof property !== "string") return member;
-      return (...args: unknown[]) => {
-        calls.push(property);
-        return member.apply(target, args);
-      };
-    },
-  }) as unknown as GcpSecretManagerClient;
+  const counting = countingClient(admin, calls) as unknown as GcpSecretManagerClient;
   let backend: SecretBackend;
   let n = 0;
   const ref = (): SecretRef => ({ namespace: "team.app", key: `P${n++}` });
