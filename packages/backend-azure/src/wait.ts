@@ -2,6 +2,7 @@
  * Waiting on Key Vault's asynchronous operations (delete, recover, purge) without outliving the
  * caller: every wait honours the caller's signal, and a poll count bounds it when none is given.
  */
+import { setTimeout } from "node:timers/promises";
 import { BackendUnavailableError } from "@keyway/core";
 
 /** Polls of a delete or recovery in progress before giving up (without a signal, the only bound). */
@@ -34,19 +35,7 @@ export async function settle(
   }
 }
 
-/** Resolves after `ms`; rejects with an AbortError as soon as `signal` aborts. */
+/** Resolves after `ms`; rejects with an AbortError as soon as `signal` aborts (Node's own timer). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const abortError = () => Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
-    if (signal?.aborted) return reject(abortError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return setTimeout(ms, undefined, { signal });
 }

@@ -26,19 +26,18 @@ export async function renderProperties<T>(
   value: T,
   options: RenderOptions,
 ): Promise<T> {
-  const texts: string[] = [];
-  collect(value, texts);
-  const rendered = new Map<string, string>();
+  // Each distinct string once: a flow repeats its templates (the same header in every task).
+  const found = new Set<string>();
+  collect(value, found);
+  const texts = [...found];
   const outputs = await renderer.renderMany(texts, options);
-  texts.forEach((text, i) => {
-    rendered.set(text, outputs[i] as string);
-  });
+  const rendered = new Map(texts.map((text, i) => [text, outputs[i] as string]));
   return rebuild(value, rendered, []) as T;
 }
 
-function collect(value: unknown, into: string[]): void {
+function collect(value: unknown, into: Set<string>): void {
   if (typeof value === "string") {
-    if (TEMPLATED.test(value)) into.push(value);
+    if (TEMPLATED.test(value)) into.add(value);
   } else if (Array.isArray(value)) {
     for (const item of value) collect(item, into);
   } else if (isPlainObject(value)) {

@@ -175,6 +175,8 @@ class NamespaceRouter implements Router {
   readonly #ruleMemo = new Map<string, RouteRule | null>();
   readonly #plans = new PlanMemo<PlannedLevel>((ref) => this.#levelsFor(ref));
   readonly #envs: Readonly<Record<string, string>>;
+  /** What `render` and `renderMany` resolve and mask with. */
+  readonly #renderDependencies: RenderDependencies;
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;
   readonly #timeoutMs: number;
@@ -193,6 +195,11 @@ class NamespaceRouter implements Router {
     this.redactor = options.redactor ?? createRedactor();
     this.#backends = options.backends;
     this.#envs = options.envs ?? {};
+    this.#renderDependencies = {
+      resolve: (ref, caller, signal, executionId) => this.resolve(ref, { caller, signal, executionId }),
+      redactor: this.redactor,
+      envs: this.#envs,
+    };
     this.#audit = options.audit;
     this.#rules = validateRules(options.rules, options.backends);
     for (const [name, backend] of Object.entries(options.backends)) {
@@ -502,14 +509,6 @@ class NamespaceRouter implements Router {
 
   renderMany(texts: readonly string[], options: RenderOptions): Promise<string[]> {
     return renderTemplates(texts, options, this.#renderDependencies);
-  }
-
-  get #renderDependencies(): RenderDependencies {
-    return {
-      resolve: (ref, caller, signal, executionId) => this.resolve(ref, { caller, signal, executionId }),
-      redactor: this.redactor,
-      envs: this.#envs,
-    };
   }
 
   references(text: string): TemplateReference[] {
