@@ -4,7 +4,7 @@
  * command runs, so a call loads only the code of its own command (`keyway get` with no config
  * file loads neither the config loader nor the other commands).
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import type { GlobalOptions } from "./context.js";
 import { CliError, type CliIO, describeError, EXIT } from "./io.js";
 
@@ -95,7 +95,9 @@ export function buildProgram(io: CliIO): Command {
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--description <text>", "a description")
     .option("--tag <key=value>", "a tag (repeatable)", collectTag, {})
-    .option("--trim-newline", "drop one trailing newline from stdin")
+    .option("--strip-newline", "drop one trailing line break (\\n or \\r\\n) from stdin")
+    .addOption(new Option("--trim-newline", "the old name of --strip-newline").hideHelp())
+    .option("--allow-empty", "store an empty value (refused by default: an empty stdin is usually a mistake)")
     .action(lazy(async () => (await import("./commands/write.js")).put));
 
   program

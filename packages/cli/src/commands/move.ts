@@ -37,6 +37,20 @@ async function existsAt(router: Router, key: string, namespace: string, tenant?:
   );
 }
 
+/**
+ * Fails once, before any plan or write, when the destination cannot be written (no rule, a read-only
+ * rule, a backend without writes): a dry run must not promise writes the real run would refuse, and
+ * the real run must not fail the same way once per key.
+ */
+function assertDestination(router: Router, options: MoveOptions): void {
+  try {
+    router.assertWritable(options.namespace, options.tenant);
+  } catch (error) {
+    if (!isSecretsError(error)) throw error;
+    throw new CliError(`${error.message} Nothing was written.`, error.exitCode);
+  }
+}
+
 async function move(router: Router, items: readonly Item[], options: MoveOptions, io: CliIO): Promise<void> {
   const plan: Array<{ item: Item; action: Action }> = [];
   for (const item of items) {
@@ -103,6 +117,8 @@ export async function copy(
   assertNamespace(options.fromNamespace);
   assertNamespace(options.toNamespace);
   await withRouter(io, global, async (router) => {
+    // Before the source is read: listing and reading it may be paid calls.
+    assertDestination(router, { namespace: options.toNamespace, tenant: options.tenant });
     const listed = await router.list(options.fromNamespace, { tenant: options.tenant });
     const items: Item[] = listed.map((l) => ({
       key: l.key,
@@ -131,12 +147,13 @@ export async function importDotenv(
   const { entries, problems } = parseDotenv(await readInput(io, file));
   if (problems.length)
     throw new CliError(problems.map((p) => `line ${p.line}: ${p.message}`).join("\n"), EXIT.invalid);
-  await withRouter(io, global, (router) =>
-    move(
+  await withRouter(io, global, (router) => {
+    assertDestination(router, options);
+    return move(
       router,
       entries.map((e) => ({ key: e.key, metadata: {}, read: async () => e.value })),
       options,
       io,
-    ),
-  );
+    );
+  });
 }
