@@ -49,6 +49,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-n, --namespace <ns>", "the namespace to read from (its ancestors are searched too)", "")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("-s, --subkey <subkey>", "a top-level key of a JSON value")
+    .option("--json", "print where it was found and its metadata as JSON instead of the value")
     .action(lazy(async () => (await import("./commands/read.js")).get));
 
   program
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-n, --namespace <ns>", "the namespace", "")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--inherited", "also keys inherited from ancestors, with the namespace each comes from")
+    .option("--json", "one JSON array of { key, namespace, backend, description?, tags? }")
     .action(lazy(async () => (await import("./commands/read.js")).list));
 
   program
@@ -153,6 +155,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-t, --tenant <tenant>", "the tenant of both")
     .option("--dry-run", "print the plan (create / skip / overwrite per key), write nothing")
     .option("--overwrite", "replace keys that already exist in the destination")
+    .option("--json", "print the plan and each key's outcome as one JSON document (never a value)")
     .action(lazy(async () => (await import("./commands/move.js")).copy));
 
   program
@@ -163,6 +166,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--dry-run", "print the plan, write nothing")
     .option("--overwrite", "replace keys that already exist")
+    .option("--json", "print the plan and each key's outcome as one JSON document (never a value)")
     .action(lazy(async () => (await import("./commands/move.js")).importDotenv));
   return program;
 }
