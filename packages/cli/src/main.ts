@@ -1,6 +1,12 @@
 /** Entry for `bin/keyway.js`. */
 import { runCli } from "./program.js";
 
+// Commands see the environment as the user gave it (a `keyway run` child inherits from it)...
+const env = { ...process.env };
+// ...while the AWS SDK, which reads process.env itself, keeps its Node 20 notice to itself unless
+// the user set its switch (to "false") to see it: the README says what the notice means.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 // Getters: node builds each standard stream on first use (about a millisecond for stdin), and
 // most commands never read stdin or write to stderr.
 const code = await runCli(process.argv.slice(2), {
@@ -13,7 +19,7 @@ const code = await runCli(process.argv.slice(2), {
   get stderr() {
     return process.stderr;
   },
-  env: process.env,
+  env,
   cwd: process.cwd(),
 });
 process.exitCode = code;

@@ -168,8 +168,35 @@ export function buildProgram(io: CliIO): Command {
     .option("--overwrite", "replace keys that already exist")
     .option("--json", "print the plan and each key's outcome as one JSON document (never a value)")
     .action(lazy(async () => (await import("./commands/move.js")).importDotenv));
+  program
+    .command("completion")
+    .description(
+      "print a shell completion script: source <(keyway completion bash), or zsh; keyway completion fish | source",
+    )
+    .argument("<shell>", "bash, zsh or fish")
+    .action(lazy(async () => (await import("./commands/completion.js")).completion));
+
+  program.addHelpText("after", HELP_AFTER);
   return program;
 }
+
+const HELP_AFTER = `
+Examples:
+  keyway get API_TOKEN -n company.team                   # the value, exactly, no newline
+  keyway list -n company.team --inherited                # key names and where each comes from
+  keyway render flow.yaml -n company.team > rendered.yaml
+  keyway check flow.yaml -n company.team --json          # found / missing / denied / unavailable
+  printf %s "$VALUE" | keyway put API_TOKEN -n company.team --description "CI token"
+  keyway run -n company.team --env TOKEN=API_TOKEN -- ./task.sh
+
+Exit codes:
+  0 ok   1 other error   2 not found (secret, sub-key, disabled)
+  3 invalid (reference, encoding, value, config, template)   4 denied or read-only
+  5 backend unavailable; with several failures the highest of 5 > 4 > 3 > 2 wins.
+
+Configuration: --config, else $KEYWAY_CONFIG, else ./keyway.yaml, else SECRET_* env variables.
+Messages go to stderr and never contain a secret value.
+`;
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
