@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import type { GlobalOptions } from "./context.js";
-import { CliError, type CliIO, describeError, EXIT } from "./io.js";
+import { CliError, type CliIO, EXIT, reportFailure } from "./io.js";
 
 /** A command's implementation: the CLI's streams, the global options, then commander's arguments. */
 export type CommandAction<A extends unknown[]> = (
@@ -210,10 +210,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.other;
     if (error instanceof ChildExit) return error.code;
-    const { message, exitCode } = describeError(error);
-    if (message) io.stderr.write(`keyway: ${message}\n`);
-    if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-    return exitCode;
+    return reportFailure(error, io);
   }
 }
 
