@@ -9,6 +9,7 @@ import {
   InvalidSecretValueError,
   isNetworkErrorCode,
   isSecretsError,
+  networkDetail,
   SecretDisabledError,
   SecretNotFoundError,
   type SecretsError,
@@ -129,6 +130,14 @@ export function mapAwsError(error: unknown, context: ErrorContext): SecretsError
           options,
         );
   }
+  // The default chain found no credentials at all: nothing was sent, so nothing was denied; the
+  // fix is on this machine (exit 3, not 4).
+  if (name === "CredentialsProviderError" && /could not load credentials from any providers/i.test(message)) {
+    return new ConfigurationError(
+      `AWS backend '${backend}' found no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or give the backend's 'credentials' option.`,
+      options,
+    );
+  }
   if (AUTH.has(name) || status === 401 || status === 403) {
     return new AccessDeniedError(
       `AWS Secrets Manager denied the request${subject} (${shown}): check the credentials and the IAM policy.`,
@@ -145,7 +154,10 @@ export function mapAwsError(error: unknown, context: ErrorContext): SecretsError
     shape.$fault === "server" ||
     shape.$retryable !== undefined
   ) {
-    return new BackendUnavailableError(`AWS Secrets Manager did not answer${subject} (${shown}).`, options);
+    return new BackendUnavailableError(
+      `AWS Secrets Manager (backend '${backend}') did not answer${subject} (${networkDetail(error) ?? shown}).`,
+      options,
+    );
   }
   if (/region is missing/i.test(message)) {
     return new ConfigurationError(

@@ -92,9 +92,8 @@ describe("mapAwsError", () => {
       expect(mapAwsError(serviceError(name, 400), ctx)).toBeInstanceOf(AccessDeniedError);
     }
     expect(mapAwsError(serviceError("SomethingNew", 403), ctx)).toBeInstanceOf(AccessDeniedError);
-    const providerError = Object.assign(new Error("Could not load credentials from any providers"), {
-      name: "CredentialsProviderError",
-    });
+    // No credentials at all is a ConfigurationError (see "missing credentials" below).
+    const providerError = Object.assign(new Error("Token is expired"), { name: "TokenProviderError" });
     expect(mapAwsError(providerError, ctx)).toBeInstanceOf(AccessDeniedError);
   });
 
@@ -189,5 +188,27 @@ describe("batchEntryError", () => {
     );
     // An unknown per-secret code is AWS refusing, not an outage to retry.
     expect(batchEntryError({ ErrorCode: "BrandNewException" }, ctx)).toBeInstanceOf(ConfigurationError);
+  });
+});
+
+// CLI issue #20 point 3: no credentials anywhere is a configuration problem (exit 3) to fix on
+// this machine, not AWS refusing the request (exit 4, "check the IAM policy").
+describe("missing credentials", () => {
+  it("the default chain finding nothing is a ConfigurationError that says where credentials come from", () => {
+    const none = Object.assign(new Error("Could not load credentials from any providers"), {
+      name: "CredentialsProviderError",
+      tryNextLink: false,
+    });
+    const error = mapAwsError(none, ctx);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toMatch(/AWS_ACCESS_KEY_ID.*AWS_PROFILE.*'credentials'/);
+    expect(error.message).toContain("'aws'");
+  });
+
+  it("a provider that found credentials it could not use stays AccessDeniedError", () => {
+    const refused = Object.assign(new Error("Profile team-x did not include credential process"), {
+      name: "CredentialsProviderError",
+    });
+    expect(mapAwsError(refused, ctx)).toBeInstanceOf(AccessDeniedError);
   });
 });

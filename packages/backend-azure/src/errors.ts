@@ -11,6 +11,7 @@ import {
   InvalidReferenceError,
   InvalidSecretValueError,
   isSecretsError,
+  networkDetail,
   SecretDisabledError,
   SecretNotFoundError,
   type SecretsError,
@@ -112,7 +113,10 @@ export function mapAzureError(error: unknown, context: ErrorContext): SecretsErr
       );
     }
     // RestError without a status: ECONNREFUSED, ECONNRESET, ENOTFOUND, REQUEST_SEND_ERROR...
-    return new BackendUnavailableError(`${what} failed: ${code || name || "network error"}.`, options);
+    return new BackendUnavailableError(
+      `${what} failed (backend '${backend}'): ${networkDetail(error) ?? (code || name || "network error")}.`,
+      options,
+    );
   }
   if (isDisabled(error, status)) {
     return new SecretDisabledError(`Secret '${key ?? "?"}' is disabled in Azure Key Vault.`, options);

@@ -9,6 +9,7 @@ import {
   InvalidSecretValueError,
   isNetworkErrorCode,
   isSecretsError,
+  networkDetail,
   SanitizedCause,
   SecretDisabledError,
   SecretNotFoundError,
@@ -87,6 +88,12 @@ const AUTH_MESSAGE =
  * | UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8), INTERNAL (13), CANCELLED (1), UNKNOWN (2), ABORTED (10), DATA_LOSS (15) | BackendUnavailableError |
  * | INVALID_ARGUMENT (3) writing a value | InvalidSecretValueError; elsewhere ConfigurationError |
  */
+/** `: ECONNREFUSED 127.0.0.1:8085` when gRPC's error says why the channel could not connect. */
+function reached(error: unknown): string {
+  const detail = networkDetail(error);
+  return detail ? `: ${detail}` : "";
+}
+
 export function mapGcpError(error: unknown, context: MapContext): SecretsError {
   if (isSecretsError(error)) return error;
   const { backend, key, operation } = context;
@@ -145,11 +152,17 @@ export function mapGcpError(error: unknown, context: MapContext): SecretsError {
     case GrpcStatus.INTERNAL:
     case GrpcStatus.UNAVAILABLE:
     case GrpcStatus.DATA_LOSS:
-      return new BackendUnavailableError(`Google Secret Manager is unavailable${status}.`, options);
+      return new BackendUnavailableError(
+        `Google Secret Manager (backend '${backend}') is unavailable${status}${reached(error)}.`,
+        options,
+      );
   }
   const errno = (error as { code?: unknown } | null)?.code;
   if (isNetworkErrorCode(errno)) {
-    return new BackendUnavailableError(`Cannot reach Google (${errno}).`, options);
+    return new BackendUnavailableError(
+      `Cannot reach Google Secret Manager (backend '${backend}'): ${networkDetail(error) ?? errno}.`,
+      options,
+    );
   }
   if (error instanceof Error && AUTH_MESSAGE.test(error.message)) {
     return new AccessDeniedError("Google authentication failed: check the credentials (or ADC).", options);

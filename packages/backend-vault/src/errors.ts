@@ -11,6 +11,7 @@ import {
   InvalidSecretValueError,
   isNetworkErrorCode,
   isSecretsError,
+  networkDetail,
   SecretDisabledError,
   SecretNotFoundError,
   type SecretsError,
@@ -108,7 +109,10 @@ export function mapVaultError(error: unknown, ctx: ErrorContext): SecretsError {
     return new ConfigurationError(`Vault answered not found for${where} (${detail}).`, options);
   }
   if (status === 401 || status === 403) {
-    return new AccessDeniedError(`Vault denied ${ctx.operation} access to${where} (${detail}).`, options);
+    return new AccessDeniedError(
+      `Vault denied ${ctx.operation} access to${where} (${detail}): check the token (or the auth role) and that its policy grants '${ctx.operation}' on that path.`,
+      options,
+    );
   }
   if (status === 400 && /check-and-set parameter did not match/i.test(said)) {
     return new CheckAndSetConflictError(
@@ -149,7 +153,10 @@ function withoutStatus(error: unknown, ctx: ErrorContext, options: SecretsErrorO
   const name = typeof record.name === "string" ? record.name : "";
   const where = ctx.path ? ` for '${ctx.path}'` : "";
   if (isNetworkErrorCode(code) || name === "AbortError" || name === "TimeoutError") {
-    return new BackendUnavailableError(`Vault could not be reached${where} (${code ?? name}).`, options);
+    return new BackendUnavailableError(
+      `Vault (backend '${ctx.backend}') could not be reached${where} (${networkDetail(error) ?? code ?? name}).`,
+      options,
+    );
   }
   if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return new ConfigurationError(

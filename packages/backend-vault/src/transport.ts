@@ -8,8 +8,10 @@
  * follows redirects (a 3xx comes back as a status, mapped to unavailable), and its errors hold
  * only a message and a code.
  */
+
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { networkDetail } from "@keyway/core";
 
 /** What node-vault hands its transport. */
 export interface TransportRequest {
@@ -116,8 +118,11 @@ function parseBody(raw: Buffer): unknown {
   }
 }
 
-/** Keeps Node's error code and a message that names no header, body or credential. */
+/**
+ * Keeps Node's error code and the address it failed on (`ECONNREFUSED 127.0.0.1:8200`: what the
+ * reader needs to fix it), and a message that names no header, body or credential.
+ */
 function networkError(error: NodeJS.ErrnoException): VaultTransportError {
   const code = typeof error.code === "string" ? error.code : "ECONNRESET";
-  return new VaultTransportError(`The Vault request failed (${code}).`, code);
+  return new VaultTransportError(`The Vault request failed (${networkDetail(error) ?? code}).`, code);
 }

@@ -170,3 +170,13 @@ describe("mapVaultError", () => {
     expect(printedForms(error)).not.toContain(value);
   });
 });
+
+// CLI issue #20 point 3: a 403 says what to check.
+describe("a denied read says what to check", () => {
+  it("names the token and its policy", () => {
+    const error = mapVaultError(apiError(403, { errors: ["permission denied"] }), ctx());
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect(error.message).toMatch(/check the token .*policy/);
+    expect(error.message).not.toContain(token);
+  });
+});

@@ -56,6 +56,14 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   return { message: `unexpected ${name}; run with KEYWAY_DEBUG=1 for details`, exitCode: EXIT.other };
 }
 
+/** Says on stderr why a command failed (never a value) and returns its exit code. */
+export function reportFailure(error: unknown, io: CliIO): number {
+  const { message, exitCode } = describeError(error);
+  if (message) io.stderr.write(`keyway: ${message}\n`);
+  if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  return exitCode;
+}
+
 export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
 }

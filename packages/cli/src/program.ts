@@ -4,9 +4,9 @@
  * command runs, so a call loads only the code of its own command (`keyway get` with no config
  * file loads neither the config loader nor the other commands).
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import type { GlobalOptions } from "./context.js";
-import { CliError, type CliIO, describeError, EXIT } from "./io.js";
+import { CliError, type CliIO, EXIT, reportFailure } from "./io.js";
 
 /** A command's implementation: the CLI's streams, the global options, then commander's arguments. */
 export type CommandAction<A extends unknown[]> = (
@@ -49,6 +49,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-n, --namespace <ns>", "the namespace to read from (its ancestors are searched too)", "")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("-s, --subkey <subkey>", "a top-level key of a JSON value")
+    .option("--json", "print where it was found and its metadata as JSON instead of the value")
     .action(lazy(async () => (await import("./commands/read.js")).get));
 
   program
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-n, --namespace <ns>", "the namespace", "")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--inherited", "also keys inherited from ancestors, with the namespace each comes from")
+    .option("--json", "one JSON array of { key, namespace, backend, description?, tags? }")
     .action(lazy(async () => (await import("./commands/read.js")).list));
 
   program
@@ -95,7 +97,9 @@ export function buildProgram(io: CliIO): Command {
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--description <text>", "a description")
     .option("--tag <key=value>", "a tag (repeatable)", collectTag, {})
-    .option("--trim-newline", "drop one trailing newline from stdin")
+    .option("--strip-newline", "drop one trailing line break (\\n or \\r\\n) from stdin")
+    .addOption(new Option("--trim-newline", "the old name of --strip-newline").hideHelp())
+    .option("--allow-empty", "store an empty value (refused by default: an empty stdin is usually a mistake)")
     .action(lazy(async () => (await import("./commands/write.js")).put));
 
   program
@@ -151,6 +155,7 @@ export function buildProgram(io: CliIO): Command {
     .option("-t, --tenant <tenant>", "the tenant of both")
     .option("--dry-run", "print the plan (create / skip / overwrite per key), write nothing")
     .option("--overwrite", "replace keys that already exist in the destination")
+    .option("--json", "print the plan and each key's outcome as one JSON document (never a value)")
     .action(lazy(async () => (await import("./commands/move.js")).copy));
 
   program
@@ -161,9 +166,37 @@ export function buildProgram(io: CliIO): Command {
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--dry-run", "print the plan, write nothing")
     .option("--overwrite", "replace keys that already exist")
+    .option("--json", "print the plan and each key's outcome as one JSON document (never a value)")
     .action(lazy(async () => (await import("./commands/move.js")).importDotenv));
+  program
+    .command("completion")
+    .description(
+      "print a shell completion script: source <(keyway completion bash), or zsh; keyway completion fish | source",
+    )
+    .argument("<shell>", "bash, zsh or fish")
+    .action(lazy(async () => (await import("./commands/completion.js")).completion));
+
+  program.addHelpText("after", HELP_AFTER);
   return program;
 }
+
+const HELP_AFTER = `
+Examples:
+  keyway get API_TOKEN -n company.team                   # the value, exactly, no newline
+  keyway list -n company.team --inherited                # key names and where each comes from
+  keyway render flow.yaml -n company.team > rendered.yaml
+  keyway check flow.yaml -n company.team --json          # found / missing / denied / unavailable
+  printf %s "$VALUE" | keyway put API_TOKEN -n company.team --description "CI token"
+  keyway run -n company.team --env TOKEN=API_TOKEN -- ./task.sh
+
+Exit codes:
+  0 ok   1 other error   2 not found (secret, sub-key, disabled)
+  3 invalid (reference, encoding, value, config, template)   4 denied or read-only
+  5 backend unavailable; with several failures the highest of 5 > 4 > 3 > 2 wins.
+
+Configuration: --config, else $KEYWAY_CONFIG, else ./keyway.yaml, else SECRET_* env variables.
+Messages go to stderr and never contain a secret value.
+`;
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
@@ -177,10 +210,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.other;
     if (error instanceof ChildExit) return error.code;
-    const { message, exitCode } = describeError(error);
-    if (message) io.stderr.write(`keyway: ${message}\n`);
-    if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-    return exitCode;
+    return reportFailure(error, io);
   }
 }
 

@@ -6,12 +6,14 @@ export interface Progress {
   done(): void;
 }
 
+/** With no stream (machine output asked for), progress is silent. */
 export function createProgress(
-  stream: Writable & { isTTY?: boolean; columns?: number },
+  stream: (Writable & { isTTY?: boolean; columns?: number }) | undefined,
   total: number,
   verb: string,
 ): Progress {
   let count = 0;
+  if (!stream) return { step() {}, done() {} };
   if (stream.isTTY) {
     const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 40));
     return {

@@ -130,6 +130,53 @@ describe("keyway put / delete", () => {
     expect((await cli(["put", "K", "-n", "a", "--tag", "novalue"], { cwd: dir, stdin: "v" })).code).toBe(1);
   });
 
+  // CLI issue #20 point 4: an empty stdin stored an empty secret; a trailing newline went unnoticed.
+  it("refuses an empty value unless --allow-empty", async () => {
+    const dir = await tempFiles({
+      "keyway.yaml": "backends: { m: { type: memory } }\nnamespaces: [{ match: '', backend: m }]\n",
+    });
+    const empty = await cli(["put", "K", "-n", "a"], { cwd: dir, stdin: "" });
+    expect(empty.code).toBe(3);
+    expect(empty.stderr).toContain("stdin was empty");
+    expect(empty.stderr).toContain("--allow-empty");
+    expect((await cli(["put", "K", "-n", "a", "--allow-empty"], { cwd: dir, stdin: "" })).code).toBe(0);
+    // Only a newline, stripped, is empty too.
+    const newline = await cli(["put", "K", "-n", "a", "--strip-newline"], { cwd: dir, stdin: "\n" });
+    expect(newline.code).toBe(3);
+  });
+
+  it("says on stderr, never with the value, when the value ends with a newline; --strip-newline drops it", async () => {
+    const dir = await tempFiles({
+      "keyway.yaml": "backends: { m: { type: memory } }\nnamespaces: [{ match: '', backend: m }]\n",
+    });
+    const kept = await cli(["put", "K", "-n", "a"], { cwd: dir, stdin: "hunter2-password\r\n" });
+    expect(kept.code).toBe(0);
+    expect(kept.stderr).toMatch(/ends with a line break \(kept\).*--strip-newline/);
+    expect(kept.stderr).not.toContain("hunter2");
+    const stripped = await cli(["put", "K", "-n", "a", "--strip-newline"], {
+      cwd: dir,
+      stdin: "hunter2-password\n",
+    });
+    expect(stripped.code).toBe(0);
+    expect(stripped.stderr).toBe("");
+  });
+
+  it("list in a namespace no rule serves exits 3, as get and put do", async () => {
+    const dir = await tempFiles({
+      "keyway.yaml": "backends: { m: { type: memory } }\nnamespaces: [{ match: company, backend: m }]\n",
+    });
+    for (const argv of [
+      ["list", "-n", "other.team"],
+      ["list", "-n", "other.team", "--inherited"],
+    ]) {
+      const r = await cli(argv, { cwd: dir });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("No rule serves namespace 'other.team'");
+    }
+    expect((await cli(["get", "K", "-n", "other.team"], { cwd: dir })).code).toBe(3);
+    expect((await cli(["list", "-n", "company.team"], { cwd: dir })).code).toBe(0);
+  });
+
   it("writing to a read-only rule or backend exits 4", async () => {
     const dir = await tempFiles({ "keyway.yaml": CONFIG });
     expect((await cli(["put", "X", "-n", "company.finance"], { cwd: dir, stdin: "v" })).code).toBe(4);

@@ -36,13 +36,38 @@ describe("keyway copy / import", () => {
     expect(over.stderr).toContain("created 2, overwritten 1, skipped 0 existing.");
   });
 
-  it("copy into a read-only rule fails with exit 4 and says which keys failed", async () => {
-    const dir = await tempFiles({
-      "keyway.yaml": CONFIG.replace("backend: dest }", "backend: dest, readOnly: true }"),
+  // CLI issue #20 point 4: a dry run said "would be created" and exited 0; the real run then
+  // failed once per key (40 lines for a 40-key file).
+  describe("into a read-only destination", () => {
+    const readOnly = CONFIG.replace("backend: dest }", "backend: dest, readOnly: true }");
+    const dotenv = Array.from({ length: 40 }, (_, i) => `KEY_${i}=value-${i}`).join("\n");
+
+    it.each([
+      ["copy --dry-run", ["copy", "--from-namespace", "", "--to-namespace", "team", "--dry-run"]],
+      ["copy", ["copy", "--from-namespace", "", "--to-namespace", "team"]],
+      ["import --dry-run", ["import", ".env", "-n", "team", "--dry-run"]],
+      ["import", ["import", ".env", "-n", "team"]],
+    ])("%s fails once, before any plan or write, with exit 4", async (_name, argv) => {
+      const dir = await tempFiles({ "keyway.yaml": readOnly, ".env": dotenv });
+      const r = await cli(argv, { env, cwd: dir });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trim().split("\n")).toEqual([
+        "keyway: Namespace 'team' is read-only (rule 'team'). Nothing was written.",
+      ]);
     });
-    const r = await cli(["copy", "--from-namespace", "", "--to-namespace", "team"], { env, cwd: dir });
+  });
+
+  it("a write failure about the destination stops the run at once; the summary counts what was written", async () => {
+    // A backend without write support (env) is refused before the first write, like a read-only rule.
+    const dir = await tempFiles({
+      "keyway.yaml": CONFIG,
+      ".env": "NEW=1\nOTHER=2\n",
+    });
+    const r = await cli(["import", ".env", "-n", "elsewhere"], { env, cwd: dir });
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/failed A: .*read-only/);
+    expect(r.stderr).toContain("Backend 'env' is read-only");
+    expect(r.stderr).not.toContain("failed NEW");
   });
 
   it("import reads a .env file with the same plan rules; a bad file writes nothing (exit 3)", async () => {

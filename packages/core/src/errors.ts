@@ -140,9 +140,16 @@ export class MultipleSecretsError extends SecretsError {
       missing.length === errors.length
         ? `Cannot find ${errors.length} secrets: ${missing.map((e) => `'${(e as SecretNotFoundError).key}'`).join(", ")}.`
         : `${errors.length} secrets failed:`;
-    super(missing.length === errors.length ? head : `${head} ${errors.map((e) => e.message).join(" ")}`);
+    super(missing.length === errors.length ? head : `${head} ${distinctReasons(errors)}`);
     this.code = worstError(errors)?.code ?? "NOT_FOUND";
   }
+}
+
+/** Each distinct message once, with how many references share it (one missing rule fails them all). */
+function distinctReasons(errors: readonly SecretsError[]): string {
+  const counts = new Map<string, number>();
+  for (const error of errors) counts.set(error.message, (counts.get(error.message) ?? 0) + 1);
+  return [...counts].map(([message, n]) => (n > 1 ? `${message} (${n} references)` : message)).join(" ");
 }
 
 const EXIT_CODES: Record<SecretsErrorCode, number> = {
@@ -276,4 +283,43 @@ const NETWORK_ERROR_CODES = new Set([
 
 export function isNetworkErrorCode(code: unknown): boolean {
   return typeof code === "string" && NETWORK_ERROR_CODES.has(code);
+}
+
+/** Node's wording of a socket failure: "connect ECONNREFUSED 127.0.0.1:8200", "getaddrinfo ENOTFOUND vault.internal". */
+const NETWORK_IN_MESSAGE =
+  /\b([A-Z][A-Z_]{3,})\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?/g;
+
+/**
+ * The OS-level reason a request got no answer, as `ECONNREFUSED 127.0.0.1:8200` or
+ * `ENOTFOUND vault.internal`: found on the error itself, its `cause` chain, an AggregateError's
+ * parts (Node tries each address of a host in turn) or in their messages (gRPC and SDKs wrap it
+ * in text). Only a known network code and the address it names are kept, so nothing else an SDK
+ * put in its error (headers, tokens) can come along.
+ */
+export function networkDetail(error: unknown): string | undefined {
+  const queue: unknown[] = [error];
+  const seen = new Set<unknown>();
+  for (let i = 0; i < queue.length && i < 16; i++) {
+    const item = queue[i];
+    if (typeof item !== "object" || item === null || seen.has(item)) continue;
+    seen.add(item);
+    const record = item as Record<string, unknown>;
+    const host = typeof record.address === "string" ? record.address : record.hostname;
+    if (
+      isNetworkErrorCode(record.code) &&
+      typeof host === "string" &&
+      /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)
+    ) {
+      const port = typeof record.port === "number" ? `:${record.port}` : "";
+      return `${record.code} ${host.includes(":") && !host.startsWith("[") && port ? `[${host}]` : host}${port}`;
+    }
+    for (const text of [record.message, record.details]) {
+      if (typeof text !== "string") continue;
+      for (const match of text.matchAll(NETWORK_IN_MESSAGE)) {
+        if (isNetworkErrorCode(match[1])) return `${match[1]} ${match[2]}${match[3] ? `:${match[3]}` : ""}`;
+      }
+    }
+    queue.push(record.cause, ...(Array.isArray(record.errors) ? record.errors : []));
+  }
+  return undefined;
 }

@@ -132,6 +132,12 @@ export interface Router extends SecretResolver {
   ): Promise<ListedKey[]>;
   put(ref: SecretRef, value: string | Uint8Array, metadata?: PutMetadata): Promise<void>;
   delete(ref: SecretRef): Promise<void>;
+  /**
+   * Throws what a `put` or `delete` in `namespace` would throw before reaching its backend: no rule
+   * (ConfigurationError), a read-only rule or a backend without writes (ReadOnlyError). Lets a bulk
+   * write (a dry run, or before the first of many writes) fail once, up front.
+   */
+  assertWritable(namespace: string, tenant?: string): void;
   /** The rule that serves a namespace for a tenant, if any. */
   ruleFor(namespace: string, tenant?: string): RouteRule | undefined;
   /**
@@ -558,6 +564,10 @@ class NamespaceRouter implements Router {
   ): Promise<ListedKey[]> {
     assertNamespace(namespace);
     assertTenant(options.tenant);
+    // As get and put: a namespace no rule serves is a configuration error, not an empty list. A rule
+    // serves its namespace and everything below, so without one here there is none above either.
+    if (!this.ruleFor(namespace, options.tenant))
+      throw this.#noRule({ key: "", namespace, tenant: options.tenant });
     const levels = options.inherited ? namespaceChain(namespace) : [namespace];
     const seen = new Set<string>();
     const listedGlobal = new Set<string>();
@@ -588,6 +598,12 @@ class NamespaceRouter implements Router {
     } finally {
       this.#resolvers.get(rule.backend)?.invalidate(ref);
     }
+  }
+
+  assertWritable(namespace: string, tenant?: string): void {
+    assertNamespace(namespace);
+    assertTenant(tenant);
+    this.#writable({ key: "", namespace, tenant });
   }
 
   async delete(input: SecretRef): Promise<void> {
@@ -724,8 +740,7 @@ class NamespaceRouter implements Router {
 
   #writable(ref: SecretRef): { rule: RouteRule; backend: SecretBackend } {
     const rule = this.ruleFor(ref.namespace, ref.tenant);
-    if (!rule)
-      throw new ConfigurationError(`No rule serves namespace '${ref.namespace}': add one to 'namespaces'.`);
+    if (!rule) throw this.#noRule(ref);
     const backend = this.#backends[rule.backend] as SecretBackend;
     if (rule.readOnly) {
       throw new ReadOnlyError(

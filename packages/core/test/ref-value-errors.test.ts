@@ -4,8 +4,11 @@ import { describe, expect, it } from "vitest";
 import {
   AccessDeniedError,
   BackendUnavailableError,
+  ConfigurationError,
   InvalidReferenceError,
+  MultipleSecretsError,
   namespaceChain,
+  networkDetail,
   SecretNotFoundError,
   SecretValue,
   sanitizeCause,
@@ -142,5 +145,39 @@ describe("sanitizeCause keeps only identifier-like names and codes", () => {
       Object.assign(new Error("x"), { name: "ThrottlingException", code: "Throttling" }),
     );
     expect([normal.name, (normal as { code?: string }).code]).toEqual(["ThrottlingException", "Throttling"]);
+  });
+});
+
+// CLI issue #20 point 3: "No rule serves namespace" appeared once per reference in one message.
+describe("MultipleSecretsError says each distinct reason once", () => {
+  it("counts repeated reasons instead of repeating them", () => {
+    const noRule = () =>
+      new ConfigurationError("No rule serves namespace 'other.team': add one to 'namespaces'.");
+    const error = new MultipleSecretsError([noRule(), noRule(), new SecretNotFoundError("X")]);
+    expect(error.message.match(/No rule serves/g)).toHaveLength(1);
+    expect(error.message).toContain("(2 references)");
+    expect(error.message).toContain("Cannot find secret for key 'X'.");
+    expect(error.errors).toHaveLength(3);
+  });
+});
+
+describe("networkDetail keeps only the errno code and the address", () => {
+  it("reads Node's fields, a cause chain, an AggregateError and gRPC's text", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8200"), {
+      code: "ECONNREFUSED",
+      address: "127.0.0.1",
+      port: 8200,
+    });
+    expect(networkDetail(refused)).toBe("ECONNREFUSED 127.0.0.1:8200");
+    expect(networkDetail(new Error("fetch failed", { cause: refused }))).toBe("ECONNREFUSED 127.0.0.1:8200");
+    expect(networkDetail(new AggregateError([refused], ""))).toBe("ECONNREFUSED 127.0.0.1:8200");
+    const grpc = Object.assign(new Error("14 UNAVAILABLE: No connection established"), {
+      details: "No connection established. Last error: connect ECONNREFUSED 127.0.0.1:8085 (token=abc)",
+    });
+    expect(networkDetail(grpc)).toBe("ECONNREFUSED 127.0.0.1:8085");
+    expect(
+      networkDetail(Object.assign(new Error("x"), { code: "ENOTFOUND", hostname: "vault.internal" })),
+    ).toBe("ENOTFOUND vault.internal");
+    expect(networkDetail(new Error("SECRET_VALUE hunter2"))).toBeUndefined();
   });
 });

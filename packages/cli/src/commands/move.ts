@@ -22,6 +22,7 @@ interface MoveOptions {
   tenant?: string;
   dryRun?: boolean;
   overwrite?: boolean;
+  json?: boolean;
 }
 
 type Action = "create" | "skip" | "overwrite";
@@ -37,6 +38,20 @@ async function existsAt(router: Router, key: string, namespace: string, tenant?:
   );
 }
 
+/**
+ * Fails once, before any plan or write, when the destination cannot be written (no rule, a read-only
+ * rule, a backend without writes): a dry run must not promise writes the real run would refuse, and
+ * the real run must not fail the same way once per key.
+ */
+function assertDestination(router: Router, options: MoveOptions): void {
+  try {
+    router.assertWritable(options.namespace, options.tenant);
+  } catch (error) {
+    if (!isSecretsError(error)) throw error;
+    throw new CliError(`${error.message} Nothing was written.`, error.exitCode);
+  }
+}
+
 async function move(router: Router, items: readonly Item[], options: MoveOptions, io: CliIO): Promise<void> {
   const plan: Array<{ item: Item; action: Action }> = [];
   for (const item of items) {
@@ -44,11 +59,12 @@ async function move(router: Router, items: readonly Item[], options: MoveOptions
     plan.push({ item, action: !exists ? "create" : options.overwrite ? "overwrite" : "skip" });
   }
   if (options.dryRun) {
-    await write(io.stdout, plan.map((p) => `${p.action}\t${p.item.key}\n`).join(""));
-    return summarize(io, plan, [], true);
+    if (!options.json) await write(io.stdout, plan.map((p) => `${p.action}\t${p.item.key}\n`).join(""));
+    return summarize(io, plan, [], options);
   }
   const failures: Array<{ key: string; error: SecretsError }> = [];
-  const progress = createProgress(io.stderr, plan.length, "copying");
+  // With --json, stderr stays quiet: the document says everything.
+  const progress = createProgress(options.json ? undefined : io.stderr, plan.length, "copying");
   for (const { item, action } of plan) {
     progress.step(item.key);
     if (action === "skip") continue;
@@ -64,24 +80,41 @@ async function move(router: Router, items: readonly Item[], options: MoveOptions
     }
   }
   progress.done();
-  return summarize(io, plan, failures, false);
+  return summarize(io, plan, failures, options);
 }
 
+/** Prints the counts (and each failure) as text on stderr, or with --json as one document on stdout. */
 async function summarize(
   io: CliIO,
   plan: ReadonlyArray<{ item: Item; action: Action }>,
   failures: ReadonlyArray<{ key: string; error: SecretsError }>,
-  dryRun: boolean,
+  options: MoveOptions,
 ): Promise<void> {
-  const failed = new Set(failures.map((f) => f.key));
+  const failed = new Map(failures.map((f) => [f.key, f.error]));
   const succeeded = (action: Action) =>
     plan.filter((p) => p.action === action && !failed.has(p.item.key)).length;
-  const would = dryRun ? "would be " : "";
-  const lines = [
-    `${would}created ${succeeded("create")}, ${would}overwritten ${succeeded("overwrite")}, skipped ${succeeded("skip")} existing${failed.size ? `, failed ${failed.size}` : ""}.`,
-    ...failures.map((f) => `failed ${f.key}: ${f.error.message}`),
-  ];
-  await write(io.stderr, `${lines.join("\n")}\n`);
+  const counts = {
+    created: succeeded("create"),
+    overwritten: succeeded("overwrite"),
+    skipped: succeeded("skip"),
+    failed: failed.size,
+  };
+  if (options.json) {
+    const keys = plan.map(({ item, action }) => {
+      const error = failed.get(item.key);
+      const status = options.dryRun ? "planned" : error ? "failed" : "done";
+      return { key: item.key, action, status, ...(error ? { error: error.message } : {}) };
+    });
+    const document = { dryRun: options.dryRun === true, namespace: options.namespace, keys, ...counts };
+    await write(io.stdout, `${JSON.stringify(document)}\n`);
+  } else {
+    const would = options.dryRun ? "would be " : "";
+    const lines = [
+      `${would}created ${counts.created}, ${would}overwritten ${counts.overwritten}, skipped ${counts.skipped} existing${counts.failed ? `, failed ${counts.failed}` : ""}.`,
+      ...failures.map((f) => `failed ${f.key}: ${f.error.message}`),
+    ];
+    await write(io.stderr, `${lines.join("\n")}\n`);
+  }
   if (failures.length) throw new CliError("", exitCodeOf(failures.map((f) => f.error)));
 }
 
@@ -98,11 +131,14 @@ export async function copy(
     tenant?: string;
     dryRun?: boolean;
     overwrite?: boolean;
+    json?: boolean;
   },
 ): Promise<void> {
   assertNamespace(options.fromNamespace);
   assertNamespace(options.toNamespace);
   await withRouter(io, global, async (router) => {
+    // Before the source is read: listing and reading it may be paid calls.
+    assertDestination(router, { namespace: options.toNamespace, tenant: options.tenant });
     const listed = await router.list(options.fromNamespace, { tenant: options.tenant });
     const items: Item[] = listed.map((l) => ({
       key: l.key,
@@ -131,12 +167,13 @@ export async function importDotenv(
   const { entries, problems } = parseDotenv(await readInput(io, file));
   if (problems.length)
     throw new CliError(problems.map((p) => `line ${p.line}: ${p.message}`).join("\n"), EXIT.invalid);
-  await withRouter(io, global, (router) =>
-    move(
+  await withRouter(io, global, (router) => {
+    assertDestination(router, options);
+    return move(
       router,
       entries.map((e) => ({ key: e.key, metadata: {}, read: async () => e.value })),
       options,
       io,
-    ),
-  );
+    );
+  });
 }
