@@ -437,9 +437,9 @@ export class MatchEngine {
    * decide: `subject` from there is a proper prefix of a pattern, or a whole-word pattern whose
    * next character has not fully arrived (after a character that is not a word one).
    * `subject.length` when there is none. Every occurrence starting before it is whole and decided,
-   * so a stream can emit everything before it (see stream.ts).
+   * so a stream can emit everything before it (see stream.ts). Scans bytes, as a `utf8` engine does.
    */
-  pendingFrom(subject: Subject, from = 0): number {
+  pendingFrom(subject: Uint8Array, from = 0): number {
     const n = subject.length;
     const long = this.#long;
     const short = this.#short;
@@ -448,13 +448,13 @@ export class MatchEngine {
       long.count > 0 ? long.maxLength - 1 : 0,
       short.count > 0 ? short.maxLength + 3 : 0,
     );
-    const units = unitsOf(subject);
     for (let p = Math.max(from, n - reach); p < n; p++) {
-      if (long.count > 0 && n - p < long.maxLength && this.#pendingAt(long, subject, units, p)) return p;
+      if (long.count > 0 && n - p < long.maxLength && this.#pendingAt(long, subject, p)) return p;
       if (
         short.count > 0 &&
+        n - p <= short.maxLength + 3 &&
         !isWord(codePointBefore(subject, p)) &&
-        this.#pendingAt(short, subject, units, p)
+        this.#pendingAt(short, subject, p)
       )
         return p;
     }
@@ -462,7 +462,7 @@ export class MatchEngine {
   }
 
   /** Whether an occurrence of a `tier` pattern may begin at `p` and is not decided by the text so far. */
-  #pendingAt(tier: Tier, subject: Subject, units: Uint8Array, p: number): boolean {
+  #pendingAt(tier: Tier, subject: Uint8Array, p: number): boolean {
     const have = subject.length - p;
     if (have < tier.block) {
       let heads = this.#heads.get(tier);
@@ -470,9 +470,9 @@ export class MatchEngine {
         heads = headsOf(tier);
         this.#heads.set(tier, heads);
       }
-      return hasHead(heads, units, p, have);
+      return hasHead(heads, subject, p, have);
     }
-    const family = tier.families.get(tier.block === 4 ? key4(units, p) & SMALL : key2(units, p) & SMALL);
+    const family = tier.families.get(tier.block === 4 ? key4(subject, p) & SMALL : key2(subject, p) & SMALL);
     if (family === undefined) return false;
     for (const pattern of typeof family === "string" ? [family] : family) {
       if (pattern.length > have) {
@@ -621,8 +621,7 @@ function hasHead(heads: Int32Array, units: Uint8Array, p: number, have: number):
 }
 
 /** Whether the first `count` units of `pattern` are at `p` in `subject`. */
-function beginsAt(subject: Subject, pattern: string, p: number, count: number): boolean {
-  if (typeof subject === "string") return subject.startsWith(pattern.slice(0, count), p);
+function beginsAt(subject: Uint8Array, pattern: string, p: number, count: number): boolean {
   for (let i = 0; i < count; i++) if (subject[p + i] !== pattern.charCodeAt(i)) return false;
   return true;
 }
