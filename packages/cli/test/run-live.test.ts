@@ -11,7 +11,7 @@ import { runCli } from "../src/index.js";
 import { b64 } from "./harness.js";
 
 const TOKEN = "ghp_4fT9kQ2mZx7Lr1Vb8NcW3yHs6Ju0Pa5DeGiO";
-// Long forms make the old fixed holdback large (the hex of the JSON value is 170 characters).
+// Long forms made the old fixed holdback large (the hex of the JSON value is 142 characters).
 const ENV = {
   SECRET_TOKEN: b64(TOKEN),
   SECRET_GCP: b64(JSON.stringify({ client_email: "etl@proj.iam.example", private_key_id: "9f8e7d6c5b4a" })),
