@@ -35,7 +35,10 @@ const CONTEXT = 4;
  * long the source pauses: once emitted, bytes cannot be taken back, so releasing them on a timer
  * would print the start of a secret whose rest arrives later. There is no timer to wait for: what
  * can be emitted is emitted when the chunk arrives, and what is held could be a secret. So whenever
- * the source pauses, the output so far is the start of what redacting the whole input gives.
+ * the source pauses, the output so far is the start of what redacting the whole input gives. The
+ * cost: with many secrets nearly every letter and digit begins some base64 or hex form, so a prompt
+ * ending in one may show without its last character or two until more output comes; one ending
+ * in a space, `:`, `?`, `>` or a newline begins no encoded form and shows whole.
  *
  * Each chunk is scanned in a reused buffer behind the bytes held from the previous one, and what
  * is emitted are views of the chunk itself: a new buffer per chunk cost a quarter of the scan.
