@@ -173,6 +173,17 @@ describe("redactor.stream()", () => {
 });
 
 describe("redactor.stream() regressions", () => {
+  it("does not hold a byte that begins no UTF-8 character as if more of it were coming (trust issue #20 point 1)", () => {
+    const redactor = createRedactor();
+    redactor.register("secret-value-1");
+    for (const lead of [0xc0, 0xc1, 0xf5, 0xff]) {
+      const bytes = Buffer.from([0x20, lead]);
+      const out = redactor.stream();
+      out.write(bytes);
+      expect(out.read()).toEqual(bytes);
+    }
+  });
+
   it("does not emit a whole-word match before the next character can refute it (found by the chunking property)", async () => {
     const redactor = createRedactor(quiet);
     redactor.register("X{=< ");
