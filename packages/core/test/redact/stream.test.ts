@@ -107,6 +107,17 @@ describe("redactor.stream()", () => {
     expect(rest).toBe("a ****** b");
   });
 
+  it("holds the first bytes of a secret registered after the stream last held some (trust issue #20 point 1)", async () => {
+    const redactor = createRedactor();
+    redactor.register("AAAA-first-secret");
+    const stream = redactor.stream();
+    expect(writeAndRead(stream, "x A")).toBe("x "); // the engine's first bytes are looked up here
+    expect(writeAndRead(stream, "\n")).toBe("A\n");
+    redactor.register("Zulu-second-secret");
+    expect(writeAndRead(stream, "y Z")).toBe("y ");
+    expect(await pipeThrough(stream, ["ulu-second-secret z"])).toBe("****** z");
+  });
+
   it("follows the redactor's registrations: a value evicted after the stream opened is not masked", async () => {
     const redactor = createRedactor({ maxValues: 1 });
     redactor.register("first-secret-value");
