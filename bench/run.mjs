@@ -21,6 +21,7 @@ const CASES = {
   redaction: () => import("./cases/redaction.mjs"),
   "import-cost": () => import("./cases/import-cost.mjs"),
   "cli-startup": () => import("./cases/cli-startup.mjs"),
+  "run-latency": () => import("./cases/run-latency.mjs"),
   fleet: () => import("./cases/fleet.mjs"),
   memory: () => import("./cases/memory.mjs"),
   watch: () => import("./cases/watch.mjs"),

@@ -345,6 +345,8 @@ export class MatchEngine {
   readonly encoding: Encoding;
   readonly #long: Tier;
   readonly #short: Tier;
+  /** Per tier, the patterns' first bytes, for {@link MatchEngine.pendingFrom}; built when first asked. */
+  readonly #heads = new Map<Tier, Int32Array>();
 
   constructor(options: MatchEngineOptions = {}) {
     const anywhere = options.anywhereLength ?? 8;
@@ -360,11 +362,13 @@ export class MatchEngine {
   add(pattern: string): void {
     if (pattern.length < 2) throw new RangeError("a pattern must be at least 2 characters long");
     this.#tier(pattern).add(this.#stored(pattern));
+    this.#heads.clear();
   }
 
   /** Removes one reference to `pattern`; it stops matching when none is left. */
   remove(pattern: string): void {
     if (pattern.length >= 2) this.#tier(pattern).remove(this.#stored(pattern));
+    this.#heads.clear();
   }
 
   /** Distinct patterns. */
@@ -426,6 +430,58 @@ export class MatchEngine {
       last = r[i + 1] ?? last;
     }
     return out + text.slice(last);
+  }
+
+  /**
+   * The first offset at or after `from` where an occurrence may begin that the text so far cannot
+   * decide: `subject` from there is a proper prefix of a pattern, or a whole-word pattern whose
+   * next character has not fully arrived (after a character that is not a word one).
+   * `subject.length` when there is none. Every occurrence starting before it is whole and decided,
+   * so a stream can emit everything before it (see stream.ts). Scans bytes, as a `utf8` engine does.
+   */
+  pendingFrom(subject: Uint8Array, from = 0): number {
+    const n = subject.length;
+    const long = this.#long;
+    const short = this.#short;
+    // A long pattern's proper prefix is shorter than it; a word may be followed by 3 bytes of a character.
+    const reach = Math.max(
+      long.count > 0 ? long.maxLength - 1 : 0,
+      short.count > 0 ? short.maxLength + 3 : 0,
+    );
+    for (let p = Math.max(from, n - reach); p < n; p++) {
+      if (long.count > 0 && n - p < long.maxLength && this.#pendingAt(long, subject, p)) return p;
+      if (
+        short.count > 0 &&
+        n - p <= short.maxLength + 3 &&
+        !isWord(codePointBefore(subject, p)) &&
+        this.#pendingAt(short, subject, p)
+      )
+        return p;
+    }
+    return n;
+  }
+
+  /** Whether an occurrence of a `tier` pattern may begin at `p` and is not decided by the text so far. */
+  #pendingAt(tier: Tier, subject: Uint8Array, p: number): boolean {
+    const have = subject.length - p;
+    if (have < tier.block) {
+      let heads = this.#heads.get(tier);
+      if (heads === undefined) {
+        heads = headsOf(tier);
+        this.#heads.set(tier, heads);
+      }
+      return hasHead(heads, subject, p, have);
+    }
+    const family = tier.families.get(tier.block === 4 ? key4(subject, p) & SMALL : key2(subject, p) & SMALL);
+    if (family === undefined) return false;
+    for (const pattern of typeof family === "string" ? [family] : family) {
+      if (pattern.length > have) {
+        if (beginsAt(subject, pattern, p, have)) return true;
+      } else if (tier === this.#short && startsAt(subject, pattern, p)) {
+        return codePointAt(subject, p + pattern.length) === INCOMPLETE;
+      }
+    }
+    return false;
   }
 
   /** The tier is chosen by characters, whatever the encoding: the policy speaks of characters. */
@@ -533,4 +589,39 @@ function merge(found: number[]): number[] {
     else out.push(start, end);
   }
   return out;
+}
+
+/**
+ * The first `block − 1` bytes of every pattern of `tier`, packed big-endian into 24 bits and
+ * sorted, so the patterns beginning with 1 to 3 given bytes are one range. A family key holds a
+ * pattern's first bytes exactly in its low bits (see {@link key4}).
+ */
+function headsOf(tier: Tier): Int32Array {
+  const heads = new Int32Array(tier.families.size);
+  let i = 0;
+  for (const k of tier.families.keys())
+    heads[i++] =
+      tier.block === 4 ? ((k & 0xff) << 16) | (k & 0xff00) | ((k >>> 16) & 0xff) : (k & 0xff) << 16;
+  return heads.sort();
+}
+
+/** Whether some head begins with the `have` (1 to 3) bytes of `units` at `p`. */
+function hasHead(heads: Int32Array, units: Uint8Array, p: number, have: number): boolean {
+  let low = 0;
+  for (let i = 0; i < have; i++) low |= (units[p + i] as number) << (16 - 8 * i);
+  const high = low + (1 << (24 - 8 * have));
+  let lo = 0;
+  let hi = heads.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((heads[mid] as number) < low) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < heads.length && (heads[lo] as number) < high;
+}
+
+/** Whether the first `count` units of `pattern` are at `p` in `subject`. */
+function beginsAt(subject: Uint8Array, pattern: string, p: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if (subject[p + i] !== pattern.charCodeAt(i)) return false;
+  return true;
 }

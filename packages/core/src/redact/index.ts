@@ -155,11 +155,7 @@ class DefaultRedactor implements Redactor {
     const engine = this.#byteEngine;
     return redactingStream({
       mask: Buffer.from(this.mask, "utf8"),
-      get holdback() {
-        // A whole word is decided by the character after it, up to 4 bytes.
-        const word = engine.maxWordLength === 0 ? 0 : engine.maxWordLength + 3;
-        return Math.max(engine.maxLength - 1, word);
-      },
+      pendingFrom: (bytes, from) => engine.pendingFrom(bytes, from),
       ranges: (bytes, from, openEnd) => {
         this.#expire(Date.now());
         return engine.ranges(bytes, from, openEnd);

@@ -7,8 +7,11 @@ import { Transform, type TransformCallback } from "node:stream";
 export interface ByteRangeSource {
   /** The mask, UTF-8 encoded. */
   readonly mask: Uint8Array;
-  /** Bytes that must stay unemitted at the end of the input until more arrives. */
-  readonly holdback: number;
+  /**
+   * The first offset at or after `from` where an occurrence may begin that `bytes` cannot decide
+   * yet (see `MatchEngine.pendingFrom`); `bytes.length` when there is none.
+   */
+  pendingFrom(bytes: Uint8Array, from: number): number;
   /**
    * Merged masked byte ranges of occurrences starting at or after `from` (see `MatchEngine.ranges`
    * of a `utf8` engine); `openEnd` while more input may follow.
@@ -22,10 +25,20 @@ const CONTEXT = 4;
 /**
  * A Transform whose output, decoded, is what redacting the whole decoded input at once gives
  * (for valid UTF-8; other bytes pass through as they are). It scans the bytes themselves: decoding
- * them to text first cost as much as the redaction (see `engine.ts`). It holds back the last
- * `holdback` bytes (the longest pattern minus one, or the longest whole-word pattern plus the
- * longest character after it, since a word needs the next character to be decided), and never
- * emits part of a character; the end of the input flushes everything.
+ * them to text first cost as much as the redaction (see `engine.ts`).
+ *
+ * Each chunk is emitted at once up to the first byte where a registered form could still begin
+ * (the rest is a proper prefix of a form, or a whole-word form whose next character has not
+ * arrived; a character is never split): a log line, a "ready" line or a prompt comes out as soon
+ * as it is written (trust issue #20 point 1). Only that possible beginning of a secret, never more
+ * than the longest form minus a character, waits for the next chunk or the end of the input, however
+ * long the source pauses: once emitted, bytes cannot be taken back, so releasing them on a timer
+ * would print the start of a secret whose rest arrives later. There is no timer to wait for: what
+ * can be emitted is emitted when the chunk arrives, and what is held could be a secret. So whenever
+ * the source pauses, the output so far is the start of what redacting the whole input gives. The
+ * cost: with many secrets nearly every letter and digit begins some base64 or hex form, so a prompt
+ * ending in one may show without its last character or two until more output comes; one ending
+ * in a space, `:`, `?`, `>` or a newline begins no encoded form and shows whole.
  *
  * Each chunk is scanned in a reused buffer behind the bytes held from the previous one, and what
  * is emitted are views of the chunk itself: a new buffer per chunk cost a quarter of the scan.
@@ -49,8 +62,7 @@ export function redactingStream(source: ByteRangeSource): Transform {
     work.set(held, 0);
     work.set(chunk, held.length);
     const bytes = work.subarray(0, n);
-    let cut = final ? n : Math.max(from, n - source.holdback);
-    if (!final) cut = characterStart(bytes, cut, from);
+    const cut = final ? n : characterStart(bytes, source.pendingFrom(bytes, from), from);
     const out: Buffer[] = [];
     if (cut > from) {
       const r = source.ranges(bytes, from, !final);
@@ -117,7 +129,8 @@ function characterStart(bytes: Uint8Array, cut: number, min: number): number {
   for (let i = cut - 1; i >= min && i >= cut - 3; i--) {
     const lead = bytes[i] as number;
     if ((lead & 0xc0) === 0x80) continue; // a continuation byte: the lead is further back
-    const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    // A byte that begins no character (0xC0, 0xC1, 0xF5–0xFF) waits for none.
+    const length = lead >= 0xf5 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 1;
     return i + length > cut ? i : cut;
   }
   return cut;

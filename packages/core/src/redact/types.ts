@@ -23,7 +23,9 @@ export interface Redactor {
   redactError<E extends Error>(error: E): E;
   /**
    * A Transform over UTF-8 bytes (strings written to it are encoded) that masks secrets split across
-   * any chunk boundaries, without decoding them; it emits Buffers of whole characters.
+   * any chunk boundaries, without decoding them; it emits Buffers of whole characters. Each chunk
+   * comes out as it arrives, except a possible beginning of a secret at its end, which waits for
+   * the next chunk or the end however long the source pauses (see `stream.ts`).
    */
   stream(): Transform;
   /** How many distinct values are registered. */

@@ -1,8 +1,10 @@
-import type { Transform } from "node:stream";
+import { spawn } from "node:child_process";
+import type { Readable, Transform } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createRedactor } from "../../src/redact/index.js";
 import type { Redactor } from "../../src/redact/types.js";
+import { referenceRanges } from "./reference.js";
 import { maskedForms, secretsAndText } from "./scenarios.js";
 
 const quiet = { onWarning: () => {} };
@@ -41,7 +43,7 @@ async function pipeThrough(stream: Transform, chunks: Iterable<Buffer | string>)
 }
 
 /** Writes one chunk and returns what the stream emitted for it. */
-function writeAndRead(stream: Transform, chunk: string): string {
+function writeAndRead(stream: Transform, chunk: string | Buffer): string {
   stream.write(chunk);
   const out = stream.read() as Buffer | null;
   return out === null ? "" : out.toString("utf8");
@@ -82,20 +84,18 @@ describe("redactor.stream()", () => {
     expect(await pipeThrough(redactor.stream(), cut(Buffer.from(text), [2]))).toBe(text);
   });
 
-  it("holds back no more than the longest pattern minus one character", () => {
+  it("holds back only what could still begin a form, never more than the longest one minus a character", () => {
     const redactor = createRedactor();
     redactor.register("0123456789"); // the longest form is its hex, 20 characters
     const stream = redactor.stream();
-    let emitted = "";
-    let written = "";
-    for (let i = 0; i < 30; i++) {
-      const chunk = "abcdefg".slice(0, (i % 7) + 1);
-      written += chunk;
-      emitted += writeAndRead(stream, chunk);
-      expect(written.length - emitted.length).toBeLessThanOrEqual(19);
-    }
-    expect(written.startsWith(emitted)).toBe(true);
-    expect(written.length - emitted.length).toBe(19);
+    // Nothing here begins a form: each write comes out whole, at once (trust issue #20 point 1).
+    expect(writeAndRead(stream, "abcdefg ")).toBe("abcdefg ");
+    // "3031" begins the hex form: held, and no more than it.
+    expect(writeAndRead(stream, "id=3031")).toBe("id=");
+    // The hex form written a character at a time: its 19 first characters are held, then masked.
+    const fresh = redactor.stream();
+    for (const c of "3031323334353637383") expect(writeAndRead(fresh, c)).toBe("");
+    expect(writeAndRead(fresh, "9 ok")).toBe("****** ok");
   });
 
   it("uses secrets registered while the stream is open, with the holdback they need", async () => {
@@ -105,6 +105,17 @@ describe("redactor.stream()", () => {
     redactor.register("late-registered-secret");
     const rest = await pipeThrough(stream, ["a late-reg", "istered-sec", "ret b"]);
     expect(rest).toBe("a ****** b");
+  });
+
+  it("holds the first bytes of a secret registered after the stream last held some (trust issue #20 point 1)", async () => {
+    const redactor = createRedactor();
+    redactor.register("AAAA-first-secret");
+    const stream = redactor.stream();
+    expect(writeAndRead(stream, "x A")).toBe("x "); // the engine's first bytes are looked up here
+    expect(writeAndRead(stream, "\n")).toBe("A\n");
+    redactor.register("Zulu-second-secret");
+    expect(writeAndRead(stream, "y Z")).toBe("y ");
+    expect(await pipeThrough(stream, ["ulu-second-secret z"])).toBe("****** z");
   });
 
   it("follows the redactor's registrations: a value evicted after the stream opened is not masked", async () => {
@@ -173,6 +184,17 @@ describe("redactor.stream()", () => {
 });
 
 describe("redactor.stream() regressions", () => {
+  it("does not hold a byte that begins no UTF-8 character as if more of it were coming (trust issue #20 point 1)", () => {
+    const redactor = createRedactor();
+    redactor.register("secret-value-1");
+    for (const lead of [0xc0, 0xc1, 0xf5, 0xff]) {
+      const bytes = Buffer.from([0x20, lead]);
+      const out = redactor.stream();
+      out.write(bytes);
+      expect(out.read()).toEqual(bytes);
+    }
+  });
+
   it("does not emit a whole-word match before the next character can refute it (found by the chunking property)", async () => {
     const redactor = createRedactor(quiet);
     redactor.register("X{=< ");
@@ -180,5 +202,162 @@ describe("redactor.stream() regressions", () => {
     const out = await pipeThrough(redactor.stream(), cut(Buffer.from(text), [4]));
     expect(out).toBe(redactor.redact(text));
     expect(out).toBe("******X{=< a");
+  });
+});
+
+/** Resolves with the output read so far once it contains `expected`; rejects if the stream ends first. */
+function readUntil(stream: Readable, expected: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      if (!text.includes(expected)) return;
+      stream.off("data", onData);
+      stream.pause();
+      resolve(text);
+    };
+    stream.on("data", onData);
+    stream.once("end", () => reject(new Error(`the stream ended without ${JSON.stringify(expected)}`)));
+  });
+}
+
+/**
+ * A child that writes `text` and then stays alive until its stdin ends: a server that printed
+ * "ready", or a prompt waiting for an answer. Its stdout goes through `redactor.stream()`.
+ */
+function pausingChild(redactor: Redactor, text: string) {
+  const child = spawn(
+    process.execPath,
+    ["-e", "process.stdout.write(process.env.TEXT); process.stdin.resume()"],
+    { env: { TEXT: text }, stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const exited = new Promise((resolve) => child.once("close", resolve));
+  return { child, output: child.stdout.pipe(redactor.stream()), exited };
+}
+
+/** Secrets as an executor holds them: a token, a JSON credential, a PEM key, a short PIN. */
+function executorRedactor(): Redactor {
+  const redactor = createRedactor(quiet);
+  redactor.register("ghp_4fT9kQ2mZx7Lr1Vb8NcW3yHs6Ju0Pa5DeGiO");
+  redactor.register(JSON.stringify({ client_email: "etl@proj.iam.example", private_key_id: "9f8e7d6c5b4a" }));
+  redactor.register(
+    `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n`,
+  );
+  redactor.register("4821");
+  return redactor;
+}
+
+describe("trust issue #20 point 1: live output from a child that pauses", () => {
+  it("gets a line out while the child is still running and has written nothing more", async () => {
+    const { child, output, exited } = pausingChild(executorRedactor(), "server ready on 127.0.0.1:8080\n");
+    const seen = await readUntil(output, "server ready on 127.0.0.1:8080\n");
+    expect(seen).toBe("server ready on 127.0.0.1:8080\n");
+    expect(child.exitCode).toBeNull(); // still alive: the line did not wait for the exit
+    child.stdin.end();
+    await exited;
+  });
+
+  it("shows a prompt that has no newline", async () => {
+    const { child, output, exited } = pausingChild(
+      executorRedactor(),
+      "token=ghp_4fT9kQ2mZx7Lr1Vb8NcW3yHs6Ju0Pa5DeGiO\nPassword: ",
+    );
+    expect(await readUntil(output, "Password: ")).toBe("token=******\nPassword: ");
+    expect(child.exitCode).toBeNull();
+    child.stdin.end();
+    await exited;
+  });
+});
+
+/** Whether `bytes` is empty or the start of one multibyte UTF-8 character, not all of it. */
+function incompleteCharacter(bytes: Buffer): boolean {
+  if (bytes.length === 0) return true;
+  const lead = bytes[0] as number;
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length < length && bytes.subarray(1).every((b) => (b & 0xc0) === 0x80);
+}
+
+const WORD = /[\p{L}\p{N}\p{M}_]$/u;
+
+/**
+ * The reference for what a stream may hold after `written`: the byte offset of the earliest
+ * position where a masked form could still begin (a proper prefix of a form; for a whole-word form,
+ * the form itself while the character after it is unknown; a character not yet whole). `written`
+ * is `written.length` when nothing can.
+ */
+function referenceHeldFrom(forms: readonly string[], written: Buffer): number {
+  for (let i = 0; i < written.length; i++) {
+    if (((written[i] as number) & 0xc0) === 0x80) continue; // inside a character
+    const rest = written.subarray(i);
+    if (rest.length < 4 && incompleteCharacter(rest) && rest.length > 0 && (rest[0] as number) >= 0xc0)
+      return i;
+    const wordBefore = WORD.test(written.subarray(0, i).toString("utf8"));
+    for (const form of forms) {
+      const bytes = Buffer.from(form);
+      const word = form.length < 8;
+      if (word && wordBefore) continue;
+      if (rest.length < bytes.length && bytes.subarray(0, rest.length).equals(rest)) return i;
+      if (
+        word &&
+        rest.subarray(0, bytes.length).equals(bytes) &&
+        incompleteCharacter(rest.subarray(bytes.length))
+      )
+        return i;
+    }
+  }
+  return written.length;
+}
+
+/** What the whole redacted `text` shows of its first `upTo` characters: masks that start there whole. */
+function redactedBefore(forms: readonly string[], text: string, upTo: number): string {
+  let out = "";
+  let last = 0;
+  for (const [start, end] of referenceRanges(forms, text, 8)) {
+    if (start >= upTo) break;
+    out += `${text.slice(last, start)}******`;
+    last = end;
+  }
+  return out + text.slice(last, Math.max(last, upTo));
+}
+
+describe("trust issue #20 point 1: what a stream has emitted whenever its source pauses", () => {
+  it("is the redacted text up to the earliest byte that could still begin a form, and never part of a form", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        secretsAndText,
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
+        async ([values, text], sizes) => {
+          const redactor = createRedactor(quiet);
+          for (const v of values) redactor.register(v);
+          const forms = maskedForms(values);
+          const whole = redactor.redact(text);
+          const stream = redactor.stream();
+          const bytes = Buffer.from(text);
+          let written = 0;
+          let emitted = "";
+          for (const chunk of cut(bytes, sizes)) {
+            // A pause: the source wrote this chunk and nothing more yet.
+            emitted += writeAndRead(stream, chunk);
+            written += chunk.length;
+            const held = referenceHeldFrom(forms, bytes.subarray(0, written));
+            const upTo = bytes.subarray(0, held).toString("utf8").length;
+            // Never part of a form that completes later: what is out is the start of the final output.
+            expect(whole.startsWith(emitted)).toBe(true);
+            // And nothing is held that could not begin a form.
+            expect(emitted).toBe(redactedBefore(forms, text, upTo));
+          }
+          const rest = new Promise<string>((resolve) => {
+            let tail = "";
+            stream.on("data", (chunk: Buffer) => {
+              tail += chunk.toString("utf8");
+            });
+            stream.on("end", () => resolve(tail));
+          });
+          stream.end();
+          expect(emitted + (await rest)).toBe(whole);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
