@@ -131,6 +131,16 @@ export function buildProgram(io: CliIO): Command {
     .requiredOption("-n, --namespace <ns>", "the namespace to resolve secrets in")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("-e, --env <NAME=KEY>", "set NAME to the secret KEY (repeatable)", collect, [])
+    .option(
+      "--keep-env <NAME|PATTERN>",
+      "pass this variable of keyway's own environment to the child although keyway holds it (SECRET_*, a backend credential, a ${VAR} of keyway.yaml); * matches any characters (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--clean-env",
+      "pass only the --env secrets, --keep-env and PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, SHELL, TERM",
+    )
     .option("--watch", "watch the --env secrets; when one changes, read them again and restart the child")
     .option(
       "--restart",
@@ -179,7 +189,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (error instanceof ChildExit) return error.code;
     const { message, exitCode } = describeError(error);
     if (message) io.stderr.write(`keyway: ${message}\n`);
-    if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+    if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) {
+      const { debugText } = await import("./debug.js");
+      io.stderr.write(`${await debugText(io, error)}\n`);
+    }
     return exitCode;
   }
 }
