@@ -87,6 +87,11 @@ const CASES: Array<[string, string, string]> = [
   ],
   ["a bad duration", "hostile-duration-s3cr3t", `${HEAD}${RULES}timeout: "\${V}"\n`],
   [
+    "an audit file path holding a NUL byte (Node's file errors quote paths)",
+    "/var/log/hostile-s3cr3t\0.jsonl",
+    `${HEAD}${RULES}audit: { file: "\${V}" }\n`,
+  ],
+  [
     "an invalid namespace",
     "hostile namespace s3cr3t!",
     `${HEAD}namespaces:\n  - { match: "\${V}", backend: e }\n`,
