@@ -13,6 +13,9 @@ import { matcher } from "./patterns.js";
 /** Values shorter than this are never masked (the redactor's minimum): not registered, no warning. */
 const MIN_MASKED = 4;
 
+/** The built-in backends' lists, loaded once per process. */
+let builtIn: Promise<CredentialVariables> | undefined;
+
 export interface Held {
   /** A variable the child must not get unless asked for with `--keep-env`. */
   readonly withheld: (name: string) => boolean;
@@ -29,7 +32,12 @@ export async function heldVariables(
 ): Promise<Held> {
   // Only `keyway run` and the debug output pay for loading the definitions (zod included).
   const { builtInCredentialVariables, mergeCredentialVariables } = await import("@keyway/core/config");
-  const lists = [await builtInCredentialVariables()];
+  builtIn ??= builtInCredentialVariables().catch((error: unknown) => {
+    builtIn = undefined;
+    throw error;
+  });
+  const lists = [await builtIn];
+
   if (configured) lists.push(configured.credentials);
   const credentials = mergeCredentialVariables(lists);
   const variables = configured?.variables ?? [];
