@@ -151,7 +151,7 @@ describe("namespaces and tenants, against a model", () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
   });
 
@@ -193,7 +193,7 @@ describe("namespaces and tenants, against a model", () => {
           expect(error).toBeInstanceOf(ReadOnlyError);
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
     expect(writes.n).toBe(0);
     count("invalidBackendCalls", writes.n);
@@ -314,7 +314,7 @@ describe("the cache never serves one ref's value for another", () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
   });
 
