@@ -193,7 +193,7 @@ describe("namespaces and tenants, against a model", () => {
           expect(error).toBeInstanceOf(ReadOnlyError);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
     expect(writes.n).toBe(0);
     count("invalidBackendCalls", writes.n);
