@@ -48,10 +48,19 @@ export function exitCodeOf(errors: readonly SecretsError[]): number {
   return worstError(errors)?.exitCode ?? EXIT.ok;
 }
 
-/** The message for stderr: Keyway errors are already redacted; anything else shows only its kind. */
+/**
+ * The message for stderr: Keyway errors are already redacted; a system error (EPIPE on a closed
+ * pipe, EACCES, …) shows its code and call, never its message or path (which may hold anything);
+ * anything else shows only its kind.
+ */
 export function describeError(error: unknown): { message: string; exitCode: number } {
   if (error instanceof SecretsError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  if (typeof code === "string" && /^E[A-Z0-9]{2,20}$/.test(code)) {
+    const call = typeof syscall === "string" && /^[a-z_]{1,20}$/.test(syscall) ? ` (${syscall})` : "";
+    return { message: `system error ${code}${call}.`, exitCode: EXIT.other };
+  }
   const name = error instanceof Error ? error.name : typeof error;
   return { message: `unexpected ${name}; run with KEYWAY_DEBUG=1 for details`, exitCode: EXIT.other };
 }

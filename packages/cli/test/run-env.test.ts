@@ -182,3 +182,29 @@ describe("keyway run: typed failures only (trust issue #18 point 5)", () => {
     expect(r.stderr).not.toContain("unexpected");
   });
 });
+
+describe("system errors are reported by code (trust issue #18 point 5)", () => {
+  it("a closed stdout (EPIPE) is named by its code and call, not as an unexpected error", async () => {
+    const { runCli } = await import("../src/index.js");
+    const { Readable, Writable } = await import("node:stream");
+    const err: string[] = [];
+    const closed = new Writable({
+      write(_chunk, _encoding, done) {
+        done(Object.assign(new Error("write EPIPE /tmp/s3cret-path"), { code: "EPIPE", syscall: "write" }));
+      },
+    });
+    const code = await runCli(["get", "API"], {
+      stdin: Readable.from([]),
+      stdout: closed,
+      stderr: new Writable({
+        write(chunk, _encoding, done) {
+          err.push(String(chunk));
+          done();
+        },
+      }),
+      env: { SECRET_API: b64("api-secret-value") },
+      cwd: process.cwd(),
+    });
+    expect([code, err.join("")]).toEqual([1, "keyway: system error EPIPE (write).\n"]);
+  });
+});
