@@ -65,6 +65,11 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   return { message: `unexpected ${name}; run with KEYWAY_DEBUG=1 for details`, exitCode: EXIT.other };
 }
 
+/** Writes `text`; a failed write (EPIPE: the reader went away) rejects, and is reported once, from there. */
 export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
+  // The stream also emits the error as an event, which would otherwise be thrown as uncaught.
+  if (!stream.listeners("error").includes(ignore)) stream.on("error", ignore);
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
 }
+
+const ignore = () => {};
