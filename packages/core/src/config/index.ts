@@ -285,7 +285,8 @@ async function buildConcealed(
     });
     return {
       router,
-      environment: { variables: parsed.variables, credentials: mergeCredentialVariables(credentials) },
+      // A ParsedConfig built by hand (before `variables` existed) read no variables Keyway knows of.
+      environment: { variables: parsed.variables ?? [], credentials: mergeCredentialVariables(credentials) },
     };
   } catch (error) {
     const match = /^namespaces\[(\d+)\]/.exec((error as Error).message);
