@@ -3,10 +3,19 @@
 // cache never serves one ref's value for another ref, a read-only rule never writes, and a scoped
 // redactor never reveals whether a guess matches another scope's secret. Then the same for
 // tenants and namespaces against the real servers, and the name mappings of all four cloud
-// backends (Azure's names are case-insensitive) are shown injective.
+// backends (Azure's names are case-insensitive) are shown injective. Last, `keyway run`'s child:
+// it gets none of what Keyway holds (trust issue #18 point 1), checked against a model and with
+// a task that tries the Vault token it used to inherit against the real OpenBao.
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Writable } from "node:stream";
 import { createAwsBackend, parseSecretName, secretName } from "@keyway/backend-aws";
+import { credentialVariables as awsCredentials } from "@keyway/backend-aws/definition";
 import { decodeName, encodeName } from "@keyway/backend-azure";
+import { credentialVariables as azureCredentials } from "@keyway/backend-azure/definition";
 import { decodeSecretId, encodeSecretId } from "@keyway/backend-gcp";
+import { credentialVariables as gcpCredentials } from "@keyway/backend-gcp/definition";
+import { credentialVariables as vaultCredentials } from "@keyway/backend-vault/definition";
 import {
   AccessDeniedError,
   ConfigurationError,
@@ -25,7 +34,15 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { managedLayout, refFromPath, secretPath } from "../../packages/backend-vault/src/names.js";
-import { BACKENDS, directBackend, runId, serverInfo } from "./support/backends.js";
+import {
+  BASIC_VARIABLES,
+  childEnvFlags,
+  childEnvironment,
+} from "../../packages/cli/src/commands/child-env.js";
+import { heldVariables } from "../../packages/cli/src/held.js";
+import { runCli } from "../../packages/cli/src/index.js";
+import { tempDir } from "../setup/temp-dirs.js";
+import { BACKENDS, directBackend, runId, seed, serverInfo } from "./support/backends.js";
 import { expectValue, watchUnhandledRejections } from "./support/checks.js";
 import { count, reportCounters } from "./support/stats.js";
 
@@ -443,5 +460,117 @@ describe("scoped redactors", () => {
     expect(one.redactor.redact("tenant-one-secret-value")).toBe("******");
     await one.close();
     await two.close();
+  });
+});
+
+describe("keyway run's child gets nothing Keyway holds (trust issue #18 point 1)", () => {
+  // Every credential variable the backends list, as the README's table gives them.
+  const lists = [awsCredentials, vaultCredentials, azureCredentials, gcpCredentials];
+  const listed = lists.flatMap((list) => [...list.secret, ...list.locator]);
+  const exact = listed.filter((name) => !name.endsWith("*"));
+  const prefixes = [
+    "SECRET_",
+    ...listed.filter((name) => name.endsWith("*")).map((name) => name.slice(0, -1)),
+  ];
+  const isHeld = (name: string, configVars: readonly string[]) =>
+    exact.includes(name) || configVars.includes(name) || prefixes.some((prefix) => name.startsWith(prefix));
+  const isBasic = (name: string) =>
+    BASIC_VARIABLES.some((basic) =>
+      basic.endsWith("*") ? name.startsWith(basic.slice(0, -1)) : name === basic,
+    );
+
+  const name = fc.oneof(
+    fc.constantFrom(...exact, ...BASIC_VARIABLES.filter((b) => !b.endsWith("*")), "LC_ALL", "MY_APP"),
+    fc
+      .constantFrom(...prefixes)
+      .chain((prefix) => fc.stringMatching(/^[A-Z0-9_]{0,8}$/).map((rest) => prefix + rest)),
+    fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/),
+  );
+  // Hostile values: quotes, newlines, `=`, long runs, unicode; never a NUL (no real environment holds one).
+  const value = fc.string({ unit: "grapheme", maxLength: 40 }).filter((v) => !v.includes("\0"));
+
+  it("the child's environment is the model's, for random parents, config variables, --keep-env and --clean-env", async () => {
+    const held = await heldVariables(undefined);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(name, value, { maxKeys: 25 }),
+        fc.uniqueArray(name, { maxLength: 3 }),
+        fc.uniqueArray(fc.oneof(name, fc.constantFrom("SECRET_*", "AWS_*", "MY_*")), { maxLength: 3 }),
+        fc.boolean(),
+        fc.array(fc.tuple(name, value), { maxLength: 3 }),
+        async (parent, configVars, keep, clean, secrets) => {
+          const pairs = secrets.map(([n], i) => `${n}=K${i}`);
+          const flags = childEnvFlags({ env: pairs, keepEnv: keep, cleanEnv: clean });
+          const withConfig = await heldVariables({
+            variables: configVars,
+            credentials: { secret: [], locator: [] },
+          });
+          const child = childEnvironment(
+            parent,
+            flags,
+            secrets.map(([, v]) => v),
+            configVars.length ? withConfig : held,
+          );
+          const kept = (n: string) =>
+            keep.some((k) => (k.endsWith("*") ? n.startsWith(k.slice(0, -1)) : n === k));
+          const expected: Record<string, string> = {};
+          for (const [n, v] of Object.entries(parent))
+            if (kept(n) || (clean ? isBasic(n) : !isHeld(n, configVars))) expected[n] = v;
+          for (const [n, v] of secrets) expected[n] = v;
+          count("leakChecks");
+          expect(child).toEqual(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a task of company.team-a cannot use Keyway's Vault token to read company.team-b (real OpenBao)", async () => {
+    const scope = runId();
+    const bao = serverInfo("openbao");
+    const teamA = { namespace: "company.team-a", key: "API_KEY" };
+    const teamB = { namespace: "company.team-b", key: "DB_PASSWORD" };
+    const teamBValue = `team-b-db-password-${runId()}`;
+    await seed("openbao", scope, [
+      [teamA, `team-a-api-key-${runId()}`],
+      [teamB, teamBValue],
+    ]);
+    const dir = await tempDir("keyway-isolation-run-");
+    await writeFile(
+      path.join(dir, "keyway.yaml"),
+      `backends:\n  vault: { type: vault, endpoint: "http://127.0.0.1:${bao.port}", prefix: rel-${scope} }\n` +
+        `namespaces:\n  - { match: "", backend: vault }\n`,
+    );
+    // The task: uses whatever Vault token it inherited on team-b's path, as the issue's attacker did.
+    const url = `http://127.0.0.1:${bao.port}/v1/secret/data/${secretPath(managedLayout(`rel-${scope}`), teamB)}`;
+    const task = `
+const token = process.env.VAULT_TOKEN;
+if (!token) { console.log("no token; has API_KEY: " + (process.env.API_KEY !== undefined)); process.exit(0); }
+fetch(${JSON.stringify(url)}, { headers: { "X-Vault-Token": token } })
+  .then((r) => r.json())
+  .then((body) => console.log("read " + JSON.stringify(body)));
+`;
+    const out: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        out.push(Buffer.from(chunk));
+        done();
+      },
+    });
+    const code = await runCli(
+      ["run", "-n", "company.team-a", "--env", "API_KEY=API_KEY", "--", process.execPath, "-e", task],
+      {
+        stdin: Readable.from([]),
+        stdout: sink,
+        stderr: sink,
+        env: { PATH: process.env.PATH, VAULT_TOKEN: bao.extra.rootToken ?? "root" },
+        cwd: dir,
+      },
+    );
+    const output = Buffer.concat(out).toString("utf8");
+    count("leakChecks");
+    if (output.includes(teamBValue)) count("leaksFound");
+    expect(output).not.toContain(teamBValue);
+    expect([code, output]).toEqual([0, "no token; has API_KEY: true\n"]);
   });
 });

@@ -2,7 +2,7 @@
  * `type: aws` in `keyway.yaml`: the options schema (zod) and the factory. A separate entry point
  * (`@keyway/backend-aws/definition`), so importing the backend itself does not load zod.
  */
-import type { BackendDefinition } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core";
 import { z } from "zod";
 import { createAwsBackend } from "./index.js";
 import { MAX_PREFIX_LENGTH } from "./names.js";
@@ -73,8 +73,38 @@ export const awsOptionsSchema = z.strictObject({
   recoveryWindowDays: z.int().min(7).max(30).optional(),
 });
 
+/**
+ * What the AWS SDK's default credential chain reads (`@aws-sdk/credential-provider-node`: env,
+ * shared ini files and SSO, web identity, ECS/EKS container credentials, `credential_process`).
+ * Regions and endpoints are not credentials and stay.
+ */
+export const credentialVariables: CredentialVariables = {
+  secret: [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  ],
+  locator: [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_*",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CREDENTIAL_SCOPE",
+    "AWS_ACCOUNT_ID",
+  ],
+};
+
 export const definition: BackendDefinition<AwsBackendOptions> = {
   type: "aws",
   optionsSchema: awsOptionsSchema,
   create: (options, { name }) => createAwsBackend({ ...options, name }),
+  credentialVariables: () => credentialVariables,
 };

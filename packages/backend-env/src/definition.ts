@@ -1,5 +1,5 @@
 /** `type: env` in `keyway.yaml`. */
-import type { BackendDefinition } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core";
 import { z } from "zod";
 import { createEnvBackend, type EnvBackendOptions } from "./index.js";
 
@@ -8,8 +8,16 @@ const optionsSchema = z.strictObject({
   encoding: z.enum(["base64", "raw"]).optional(),
 });
 
+/**
+ * The variables the env backend reads: every variable with its prefix (`SECRET_` by default),
+ * each holding a secret. `keyway run` keeps them from its child and masks them.
+ */
+export const credentialVariables: CredentialVariables = { secret: ["SECRET_*"], locator: [] };
+
 export const definition: BackendDefinition<EnvBackendOptions> = {
   type: "env",
   optionsSchema,
   create: (options, { name, env }) => createEnvBackend({ ...options, name, env }),
+  credentialVariables: (options) =>
+    options.prefix === undefined ? credentialVariables : { secret: [`${options.prefix}*`], locator: [] },
 };

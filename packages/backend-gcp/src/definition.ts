@@ -1,5 +1,5 @@
 /** `type: gcp` in `keyway.yaml`: the options schema (camelCase, as GcpBackendOptions) and the factory. */
-import type { BackendDefinition } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core";
 import { z } from "zod";
 import { createGcpBackend, type GcpBackendOptions } from "./index.js";
 
@@ -40,8 +40,24 @@ const optionsSchema = z
     },
   );
 
+/**
+ * What `google-auth-library`'s Application Default Credentials read: the key or
+ * external-account file, gcloud's config directory (which holds the user's ADC), and the
+ * external-account executable's settings. The project id is not a credential and stays.
+ */
+export const credentialVariables: CredentialVariables = {
+  secret: [],
+  locator: [
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "CLOUDSDK_CONFIG",
+    "GOOGLE_API_CERTIFICATE_CONFIG",
+    "GOOGLE_EXTERNAL_ACCOUNT_*",
+  ],
+};
+
 export const definition: BackendDefinition<GcpBackendOptions> = {
   type: "gcp",
   optionsSchema: optionsSchema as unknown as BackendDefinition<GcpBackendOptions>["optionsSchema"],
   create: (options, { name }) => createGcpBackend({ ...options, name }),
+  credentialVariables: () => credentialVariables,
 };

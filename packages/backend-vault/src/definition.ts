@@ -1,5 +1,5 @@
 /** `type: vault` in `keyway.yaml`: the options schema and the factory. */
-import type { BackendDefinition } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core";
 import { z } from "zod";
 import { createVaultBackend, type VaultBackendOptions } from "./index.js";
 
@@ -26,8 +26,18 @@ const optionsSchema = z.strictObject({
   caCert: text.optional(),
 });
 
+/**
+ * The token Keyway (and node-vault) falls back to, and OpenBao's name for it (`bao` reads
+ * BAO_TOKEN). VAULT_ADDR and VAULT_NAMESPACE say where, not who, and stay.
+ */
+export const credentialVariables: CredentialVariables = {
+  secret: ["VAULT_TOKEN", "BAO_TOKEN"],
+  locator: [],
+};
+
 export const definition: BackendDefinition<VaultBackendOptions> = {
   type: "vault",
   optionsSchema,
   create: (options, { name, env }) => createVaultBackend({ ...options, name, env }),
+  credentialVariables: () => credentialVariables,
 };

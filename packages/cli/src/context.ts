@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createEnvBackend, readEnvsVariables } from "@keyway/backend-env";
-import { createRedactor, type Router } from "@keyway/core";
+import { createRedactor, type Redactor, type Router } from "@keyway/core";
+import type { ConfigEnvironment } from "@keyway/core/config";
 import { createDefaultRouter, DEFAULT_BACKEND } from "@keyway/core/config/default";
 import type { CliIO } from "./io.js";
 
@@ -13,16 +14,42 @@ export interface GlobalOptions {
   config?: string;
 }
 
+/** One CLI invocation's state, shared by its routers and its error output. */
+export interface Session {
+  /** Every router's redactor: what was resolved stays masked in the debug output too. */
+  readonly redactor: Redactor;
+  /** What the config file read from the environment; undefined without a file. */
+  environment?: ConfigEnvironment | undefined;
+}
+
+const sessions = new WeakMap<CliIO, Session>();
+
+/** The session of the invocation that owns `io`. */
+export function sessionOf(io: CliIO): Session {
+  const known = sessions.get(io);
+  if (known) return known;
+  const session: Session = { redactor: createRedactor() };
+  sessions.set(io, session);
+  return session;
+}
+
 export async function openRouter(io: CliIO, options: GlobalOptions): Promise<Router> {
   const local = path.resolve(io.cwd, "keyway.yaml");
   const configPath = options.config ?? io.env.KEYWAY_CONFIG ?? (existsSync(local) ? local : undefined);
   const env = { ...io.env, KEYWAY_CONFIG: undefined };
-  const shared = { envs: readEnvsVariables(io.env), redactor: createRedactor() };
+  const session = sessionOf(io);
+  const shared = { envs: readEnvsVariables(io.env), redactor: session.redactor };
   // Without any config file, the env backend serves every namespace (as loadRouter does).
   if (configPath === undefined)
     return createDefaultRouter(createEnvBackend({ name: DEFAULT_BACKEND.name, env }), shared);
-  const { loadRouter } = await import("@keyway/core/config");
-  return loadRouter({ path: path.resolve(io.cwd, configPath), env, ...shared });
+  const { loadConfiguredRouter } = await import("@keyway/core/config");
+  const { router, environment } = await loadConfiguredRouter({
+    path: path.resolve(io.cwd, configPath),
+    env,
+    ...shared,
+  });
+  session.environment = environment;
+  return router;
 }
 
 /** Runs `body` with a router and always closes it. */

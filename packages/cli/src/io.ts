@@ -48,22 +48,42 @@ export function exitCodeOf(errors: readonly SecretsError[]): number {
   return worstError(errors)?.exitCode ?? EXIT.ok;
 }
 
-/** The message for stderr: Keyway errors are already redacted; anything else shows only its kind. */
+/**
+ * The message for stderr: Keyway errors are already redacted; a system error (EPIPE on a closed
+ * pipe, EACCES, …) shows its code and call, never its message or path (which may hold anything);
+ * anything else shows only its kind.
+ */
 export function describeError(error: unknown): { message: string; exitCode: number } {
   if (error instanceof SecretsError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  if (typeof code === "string" && /^E[A-Z0-9]{2,20}$/.test(code)) {
+    const call = typeof syscall === "string" && /^[a-z_]{1,20}$/.test(syscall) ? ` (${syscall})` : "";
+    return { message: `system error ${code}${call}.`, exitCode: EXIT.other };
+  }
   const name = error instanceof Error ? error.name : typeof error;
   return { message: `unexpected ${name}; run with KEYWAY_DEBUG=1 for details`, exitCode: EXIT.other };
 }
 
-/** Says on stderr why a command failed (never a value) and returns its exit code. */
-export function reportFailure(error: unknown, io: CliIO): number {
+/**
+ * Says on stderr why a command failed (never a value) and returns its exit code. With
+ * KEYWAY_DEBUG=1 the stack follows, through the redactor (debug.ts, loaded only then).
+ */
+export async function reportFailure(error: unknown, io: CliIO): Promise<number> {
   const { message, exitCode } = describeError(error);
   if (message) io.stderr.write(`keyway: ${message}\n`);
-  if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  if (io.env.KEYWAY_DEBUG === "1" && error instanceof Error) {
+    const { debugText } = await import("./debug.js");
+    io.stderr.write(`${await debugText(io, error)}\n`);
+  }
   return exitCode;
 }
 
+/** Writes `text`; a failed write (EPIPE: the reader went away) rejects, and is reported once, from there. */
 export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
+  // The stream also emits the error as an event, which would otherwise be thrown as uncaught.
+  if (!stream.listeners("error").includes(ignore)) stream.on("error", ignore);
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
 }
+
+const ignore = () => {};

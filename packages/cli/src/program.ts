@@ -135,6 +135,16 @@ export function buildProgram(io: CliIO): Command {
     .requiredOption("-n, --namespace <ns>", "the namespace to resolve secrets in")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("-e, --env <NAME=KEY>", "set NAME to the secret KEY (repeatable)", collect, [])
+    .option(
+      "--keep-env <NAME|PATTERN>",
+      "pass this variable of keyway's own environment to the child although keyway holds it (SECRET_*, a backend credential, a ${VAR} of keyway.yaml); * matches any characters (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--clean-env",
+      "pass only the --env secrets, --keep-env and PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, SHELL, TERM",
+    )
     .option("--watch", "watch the --env secrets; when one changes, read them again and restart the child")
     .option(
       "--restart",

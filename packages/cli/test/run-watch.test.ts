@@ -4,6 +4,8 @@
 // copy of the environment, which nothing can change while it runs); the children are real.
 // Nothing asserts on time: each step waits for output to appear.
 import diagnostics from "node:diagnostics_channel";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import {
   type BackendCallEvent,
@@ -13,6 +15,7 @@ import {
   type Router,
 } from "@keyway/core";
 import { describe, expect, it, vi } from "vitest";
+import { tempDir } from "../../../test/setup/temp-dirs.js";
 import { runCli } from "../src/index.js";
 
 const state = vi.hoisted(() => ({ router: undefined as unknown }));
@@ -49,7 +52,7 @@ setInterval(() => {}, 1000);
 `;
 
 /** Runs the CLI in-process over a fresh memory backend, with its output readable while it runs. */
-function start(flags: string[], env: Record<string, string> = {}) {
+function start(flags: string[], env: Record<string, string> = {}, child = CHILD) {
   const memory = createMemoryBackend({ initial: { "app/API": VALUE_1 } });
   state.router = createRouter({ backends: { m: memory }, rules: [{ match: "", backend: "m" }] });
   const out: string[] = [];
@@ -73,7 +76,7 @@ function start(flags: string[], env: Record<string, string> = {}) {
     });
   let ended = false;
   const code = runCli(
-    ["run", "-n", "app", "--env", "TOKEN=API", ...flags, "--", process.execPath, "-e", CHILD],
+    ["run", "-n", "app", "--env", "TOKEN=API", ...flags, "--", process.execPath, "-e", child],
     {
       stdin: Readable.from([]),
       stdout: sink(out),
@@ -170,5 +173,33 @@ describe("keyway run --watch", () => {
       expect(run.stderr()).toContain(message);
       expect(run.stdout()).toBe("");
     }
+  });
+
+  it("the restarted child gets what the first one got: no SECRET_* or credential, masked if found elsewhere (trust issue #18 point 1)", async () => {
+    const dir = await tempDir("keyway-watch-env-");
+    const found = path.join(dir, "found.txt");
+    const token = "hvs.CAESIJ1vFm8bQx3Lk2Zp0qWnE7tYr4uIoP9aSdFgHjKl";
+    await writeFile(found, token);
+    const child = `
+const say = (line) => console.log(line + "\\n" + ".".repeat(64));
+const round = process.env.TOKEN.slice(-1);
+say("started " + round + " " + Object.keys(process.env).sort().join(","));
+say("found " + require("node:fs").readFileSync(process.env.FOUND_FILE, "utf8"));
+process.on("SIGTERM", () => process.exit(0));
+if (round === "2") process.exit(7);
+setInterval(() => {}, 1000);
+`;
+    const env = {
+      VAULT_TOKEN: token,
+      SECRET_OTHER: Buffer.from("other-team-secret").toString("base64"),
+      FOUND_FILE: found,
+    };
+    const run = start(["--watch", "--interval", "100"], env, child);
+    await run.ready("found");
+    await run.memory.put?.(REF, VALUE_2);
+    expect(await run.code).toBe(7);
+    expect(run.stdout()).toBe(
+      "started 1 FOUND_FILE,PATH,TOKEN\nfound ******\nstarted 2 FOUND_FILE,PATH,TOKEN\nfound ******\n",
+    );
   });
 });

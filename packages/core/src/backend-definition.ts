@@ -27,6 +27,22 @@ export interface BackendContext {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * The environment variables a backend (or its SDK) reads credentials from by default: names, or
+ * `PREFIX*` patterns. `keyway run` keeps all of them from the child's environment, and masks the
+ * values of the `secret` ones in the child's output.
+ */
+export interface CredentialVariables {
+  /** Variables whose values are credentials (keys, tokens, passwords, secrets). */
+  readonly secret: readonly string[];
+  /**
+   * Variables that say where credentials are or which identity to use (a profile, a key file, a
+   * token file, a role, a client id, an endpoint that hands out tokens); their values are not
+   * secret, so they are not masked.
+   */
+  readonly locator: readonly string[];
+}
+
 /** What each backend package exports as `definition` from its `./definition` entry. */
 export interface BackendDefinition<O = unknown> {
   /** The `type:` in `keyway.yaml`, e.g. `aws`. */
@@ -34,4 +50,9 @@ export interface BackendDefinition<O = unknown> {
   readonly optionsSchema: OptionsSchema<O>;
   /** Creates the backend from validated options. Must not connect yet (connect lazily). */
   create(options: O, context: BackendContext): SecretBackend;
+  /**
+   * The credential variables a backend with these options reads (with `{}`: its defaults).
+   * @default none
+   */
+  credentialVariables?(options: Partial<O>): CredentialVariables;
 }

@@ -3,10 +3,10 @@
  * loop drops a last line without newline, encodes comments and quotes, and wraps at 76).
  * `--check` validates an encoded file line by line, never printing a value. Registered in program.ts.
  */
-import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { decodeSecretValue } from "@keyway/backend-env";
 import { isValidKey } from "@keyway/core";
+import { writeFileAtomic } from "../atomic-write.js";
 import type { GlobalOptions } from "../context.js";
 import { parseDotenv } from "../dotenv.js";
 import { CliError, type CliIO, EXIT, readInput, write } from "../io.js";
@@ -57,8 +57,9 @@ export async function encodeEnv(
   }
   const encoded = encodeDotenv(await readInput(io, file));
   if (options.output === undefined) return write(io.stdout, encoded);
-  const target = path.resolve(io.cwd, options.output);
-  const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, encoded, { mode: 0o600 });
-  await rename(temporary, target);
+  try {
+    await writeFileAtomic(path.resolve(io.cwd, options.output), encoded);
+  } catch (error) {
+    throw new CliError(`Cannot write ${options.output}: ${(error as { code?: string }).code ?? "error"}.`);
+  }
 }

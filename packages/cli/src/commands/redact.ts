@@ -6,21 +6,13 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { pipeline } from "node:stream/promises";
-import { decodeSecretValue, readSecretVariables } from "@keyway/backend-env";
 import { isSecretsError, type Redactor, type Router, type SecretRef, type SecretValue } from "@keyway/core";
-import { type GlobalOptions, withRouter } from "../context.js";
+import { type GlobalOptions, sessionOf, withRouter } from "../context.js";
+import { heldVariables, registerEnvSecrets, registerHeld } from "../held.js";
 import { CliError, type CliIO, EXIT, exitCodeOf } from "../io.js";
 import { ChildExit } from "../program.js";
+import { checkCommand, childEnvFlags, childEnvironment } from "./child-env.js";
 import { type Running, superviseWatching, watchRunOptions } from "./watch-run.js";
-
-/** Registers every `SECRET_` variable: decoded, and its raw text too in case plaintext was put there. */
-function registerEnvSecrets(redactor: Redactor, env: CliIO["env"]): void {
-  for (const variable of readSecretVariables(env)) {
-    redactor.register(variable.raw, { key: variable.variable });
-    const decoded = decodeSecretValue(variable.raw);
-    if (decoded.ok) redactor.register(decoded.value, { key: variable.key });
-  }
-}
 
 /** Resolves every ref at once (the router registers each value); all failures reported together. */
 async function resolveAll(router: Router, refs: readonly SecretRef[]): Promise<Map<SecretRef, SecretValue>> {
@@ -60,6 +52,8 @@ export async function run(
     namespace: string;
     tenant?: string;
     env: string[];
+    keepEnv?: string[];
+    cleanEnv?: boolean;
     watch?: boolean;
     restart?: boolean;
     signal?: string;
@@ -68,25 +62,22 @@ export async function run(
   },
 ): Promise<void> {
   const watching = watchRunOptions(options);
-  const pairs = options.env.map((pair) => {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new CliError(`--env takes NAME=KEY, e.g. --env DB_PASSWORD=DB_PASSWORD.`);
-    return { name: pair.slice(0, eq), key: pair.slice(eq + 1) };
-  });
+  const flags = childEnvFlags(options);
+  checkCommand(command, args);
   const code = await withRouter(io, global, async (router) => {
-    registerEnvSecrets(router.redactor, io.env);
-    const refs = pairs.map((p) => ({
+    // What Keyway holds is masked before anything runs, and kept from the child (child-env.ts).
+    const held = await heldVariables(sessionOf(io).environment);
+    registerHeld(router.redactor, io.env, held);
+    const refs = flags.pairs.map((p) => ({
       key: p.key,
       namespace: options.namespace,
       tenant: options.tenant,
     }));
+    // The same on every restart under --watch.
     const resolveEnv = async () => {
       const values = await resolveAll(router, refs);
-      const env: Record<string, string | undefined> = { ...io.env };
-      pairs.forEach((p, i) => {
-        env[p.name] = values.get(refs[i] as SecretRef)?.reveal();
-      });
-      return env;
+      const revealed = refs.map((ref) => (values.get(ref) as SecretValue).reveal());
+      return childEnvironment(io.env, flags, revealed, held);
     };
     const env = await resolveEnv();
     const start = (childEnv: Record<string, string | undefined>) =>
@@ -105,7 +96,7 @@ function startRedacted(
   redactor: Redactor,
   io: CliIO,
 ): Running {
-  const child = spawn(command, args, { env, stdio: ["inherit", "pipe", "pipe"] });
+  const child = spawnChecked(command, args, env);
   const piped = Promise.all([
     pipeline(child.stdout, redactor.stream(), io.stdout, { end: false }),
     pipeline(child.stderr, redactor.stream(), io.stderr, { end: false }),
@@ -125,4 +116,16 @@ function startRedacted(
     });
   });
   return { child, exit };
+}
+
+/** `spawn`, whose own errors quote the offending option (an env value, an argument): only the code is kept. */
+function spawnChecked(command: string, args: string[], env: Record<string, string | undefined>) {
+  try {
+    return spawn(command, args, { env, stdio: ["inherit", "pipe", "pipe"] });
+  } catch (error) {
+    throw new CliError(
+      `Cannot run ${command}: ${(error as { code?: string }).code ?? "error"}.`,
+      EXIT.invalid,
+    );
+  }
 }

@@ -10,6 +10,7 @@ import { isScalar, LineCounter, type Node, parseDocument, visit, type Document a
 import {
   type BackendDefinition,
   ConfigurationError,
+  type CredentialVariables,
   createJsonLinesAuditSink,
   createMemoryBackend,
   createRouter,
@@ -20,9 +21,16 @@ import {
   type Router,
   type SecretBackend,
 } from "../index.js";
+import { type Conceal, concealer } from "./conceal.js";
+import { mergeCredentialVariables } from "./credentials.js";
 import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
 import { configSchema, type KeywayConfig } from "./schema.js";
 
+export {
+  BUILT_IN_BACKEND_TYPES,
+  builtInCredentialVariables,
+  mergeCredentialVariables,
+} from "./credentials.js";
 export { createDefaultRouter, DEFAULT_BACKEND, type DefaultRouterOptions } from "./default.js";
 export { type KeywayConfig, type KeywayConfigInput, parseDuration } from "./schema.js";
 
@@ -45,7 +53,36 @@ export interface ParsedConfig {
   readonly config: KeywayConfig;
   /** `file:line` of a path in the document, for messages. */
   locate(path: ReadonlyArray<PropertyKey>): string;
+  /** The environment variables the file read as `${VAR}`, sorted (names only). */
+  readonly variables: readonly string[];
 }
+
+/** What a loaded config reads from the environment: what `keyway run` keeps from its child. */
+export interface ConfigEnvironment {
+  /** The variables the file read as `${VAR}` (names only). */
+  readonly variables: readonly string[];
+  /** The credential variables of the configured backends (as each backend's definition lists them). */
+  readonly credentials: CredentialVariables;
+}
+
+/** A router and what its config reads from the environment. */
+export interface ConfiguredRouter {
+  readonly router: Router;
+  readonly environment: ConfigEnvironment;
+}
+
+/**
+ * What parseConfig learnt that must not be public: the expanded values (to conceal them in
+ * errors) and which variables set each node (to name them in messages).
+ */
+interface Expansion {
+  readonly conceal: Conceal;
+  /** ` (set from ${VAR})` for the node at a path whose text came from variables, else "". */
+  origin(path: ReadonlyArray<PropertyKey>): string;
+}
+const expansions = new WeakMap<ParsedConfig, Expansion>();
+const NO_EXPANSION: Expansion = { conceal: concealer(new Map()), origin: () => "" };
+const expansionOf = (parsed: ParsedConfig) => expansions.get(parsed) ?? NO_EXPANSION;
 
 /** Parses and validates config text; `${VAR}` is taken from `env`, `$${` writes `${`. */
 export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): ParsedConfig {
@@ -60,9 +97,10 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
       `${source}${lineOf(first.pos[0])}: not valid YAML (${first.code.toLowerCase().replace(/_/g, " ")}).`,
     );
   }
-  substituteVariables(doc, options.env ?? process.env, (node, why) => {
+  const { values, origins } = substituteVariables(doc, options.env ?? process.env, (node, why) => {
     throw new ConfigurationError(`${source}${lineOf(node.range?.[0])}: ${why}`);
   });
+  const conceal = concealer(values);
   const locate = (path: ReadonlyArray<PropertyKey>) => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
@@ -70,20 +108,39 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
     }
     return source;
   };
-  let plain: unknown;
+  const origin = (path: ReadonlyArray<PropertyKey>) => {
+    const names = origins.get(doc.getIn(path as unknown[], true) as Node);
+    return names ? ` (set from ${[...names].map((n) => `\${${n}}`).join(", ")})` : "";
+  };
   try {
-    plain = doc.toJS();
-  } catch {
-    // yaml refuses documents whose aliases expand without bound ("billion laughs").
-    throw new ConfigurationError(`${source}: not valid YAML (too many aliases, or an alias loop).`);
+    let plain: unknown;
+    try {
+      plain = doc.toJS();
+    } catch {
+      // yaml refuses documents whose aliases expand without bound ("billion laughs").
+      throw new ConfigurationError(`${source}: not valid YAML (too many aliases, or an alias loop).`);
+    }
+    const checked = configSchema.safeParse(plain ?? {});
+    if (!checked.success) throw issuesError(checked.error.issues, locate, origin, []);
+    const parsed: ParsedConfig = { config: checked.data, locate, variables: [...values.keys()].sort() };
+    expansions.set(parsed, { conceal, origin });
+    return parsed;
+  } catch (error) {
+    throw conceal(error);
   }
-  const parsed = configSchema.safeParse(plain ?? {});
-  if (!parsed.success) throw issuesError(parsed.error.issues, locate, []);
-  return { config: parsed.data, locate };
 }
 
-/** Replaces `${VAR}` in every string scalar; an unset variable is an error naming it. */
-function substituteVariables(doc: YamlDocument, env: Env, fail: (node: Node, why: string) => never): void {
+/**
+ * Replaces `${VAR}` in every string scalar (keys too); an unset variable is an error naming it.
+ * Returns each variable read with its value, and which variables set each node.
+ */
+function substituteVariables(
+  doc: YamlDocument,
+  env: Env,
+  fail: (node: Node, why: string) => never,
+): { values: Map<string, string>; origins: WeakMap<Node, Set<string>> } {
+  const values = new Map<string, string>();
+  const origins = new WeakMap<Node, Set<string>>();
   visit(doc, {
     Scalar(_, node) {
       if (!isScalar(node) || typeof node.value !== "string" || !node.value.includes("$")) return;
@@ -94,22 +151,27 @@ function substituteVariables(doc: YamlDocument, env: Env, fail: (node: Node, why
         const value = env[variable];
         if (value === undefined)
           return fail(node, `environment variable ${variable} is not set (used as \${${variable}}).`);
+        values.set(variable, value);
+        const names = origins.get(node) ?? new Set<string>();
+        origins.set(node, names.add(variable));
         return value;
       });
     },
   });
+  return { values, origins };
 }
 
 function issuesError(
   issues: readonly OptionsIssue[],
   locate: ParsedConfig["locate"],
+  origin: Expansion["origin"],
   prefix: PropertyKey[],
 ): ConfigurationError {
   const lines = issues.slice(0, 10).map((issue) => {
     // An unknown key is reported on its parent by zod; point at the key itself.
     const keys = (issue as { keys?: string[] }).keys;
     const path = [...prefix, ...issue.path, ...(keys?.length === 1 ? keys : [])];
-    return `${locate(path)}: ${formatPath(path)}: ${issue.message}`;
+    return `${locate(path)}: ${formatPath(path)}: ${issue.message}${origin(path)}`;
   });
   return new ConfigurationError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
 }
@@ -164,20 +226,41 @@ export async function createRouterFromConfig(
   parsed: ParsedConfig,
   options: LoadOptions = {},
 ): Promise<Router> {
+  return (await buildRouter(parsed, options)).router;
+}
+
+/** The router of a parsed config, and the credential variables of its backends. */
+async function buildRouter(parsed: ParsedConfig, options: LoadOptions): Promise<ConfiguredRouter> {
+  const { conceal, origin } = expansionOf(parsed);
+  try {
+    return await buildConcealed(parsed, origin, options);
+  } catch (error) {
+    throw conceal(error);
+  }
+}
+
+async function buildConcealed(
+  parsed: ParsedConfig,
+  origin: Expansion["origin"],
+  options: LoadOptions,
+): Promise<ConfiguredRouter> {
   const { config, locate } = parsed;
-  checkRules(config, locate);
+  checkRules(config, locate, origin);
   const env = options.env ?? process.env;
   const backends: Record<string, SecretBackend> = {};
+  const credentials: CredentialVariables[] = [];
   for (const [name, raw] of Object.entries(config.backends)) {
     const where = locate(["backends", name, "type"]);
     const definition = await loadDefinition(raw.type, options.definitions, where);
     const { type: _type, ...rest } = raw;
     const checked = definition.optionsSchema.safeParse(definition.type === "memory" ? raw : rest);
-    if (!checked.success) throw issuesError(checked.error.issues, locate, ["backends", name]);
+    if (!checked.success) throw issuesError(checked.error.issues, locate, origin, ["backends", name]);
     backends[name] = definition.create(checked.data, { name, env });
+    const listed = definition.credentialVariables?.(checked.data as Partial<unknown>);
+    if (listed) credentials.push(listed);
   }
   try {
-    return createRouter({
+    const router = createRouter({
       backends,
       rules: config.namespaces,
       cache: config.cache && {
@@ -200,10 +283,16 @@ export async function createRouterFromConfig(
       redactor: options.redactor,
       envs: options.envs,
     });
+    return {
+      router,
+      // A ParsedConfig built by hand (before `variables` existed) read no variables Keyway knows of.
+      environment: { variables: parsed.variables ?? [], credentials: mergeCredentialVariables(credentials) },
+    };
   } catch (error) {
     const match = /^namespaces\[(\d+)\]/.exec((error as Error).message);
     if (error instanceof ConfigurationError && match) {
-      throw new ConfigurationError(`${locate(["namespaces", Number(match[1])])}: ${error.message}`);
+      const path = ["namespaces", Number(match[1])];
+      throw new ConfigurationError(`${locate(path)}: ${error.message}${origin([...path, "match"])}`);
     }
     throw error;
   }
@@ -214,9 +303,9 @@ export async function createRouterFromConfig(
  * value (a `${VAR}` may have put a secret there), and so a name such as `constructor` cannot pass
  * for a backend through Object.prototype.
  */
-function checkRules(config: KeywayConfig, locate: ParsedConfig["locate"]): void {
+function checkRules(config: KeywayConfig, locate: ParsedConfig["locate"], origin: Expansion["origin"]): void {
   const fail = (path: PropertyKey[], why: string): never => {
-    throw new ConfigurationError(`${locate(path)}: ${formatPath(path)}: ${why}`);
+    throw new ConfigurationError(`${locate(path)}: ${formatPath(path)}: ${why}${origin(path)}`);
   };
   const defined = (name: string) => Object.hasOwn(config.backends, name);
   config.namespaces.forEach((rule, i) => {
@@ -258,18 +347,35 @@ export async function readConfigFile(
 
 /** Finds, parses and validates the config, and builds its router; without a file, the default router. */
 export async function loadRouter(options: LoadOptions = {}): Promise<Router> {
+  return (await loadConfiguredRouter(options)).router;
+}
+
+/**
+ * `loadRouter`, also saying what the config reads from the environment: the `${VAR}` names and
+ * the configured backends' credential variables (`keyway run` keeps both from its child).
+ */
+export async function loadConfiguredRouter(options: LoadOptions = {}): Promise<ConfiguredRouter> {
   const file = await readConfigFile(options);
   if (file === undefined) return loadDefaultRouter(options);
   const parsed = parseConfig(file.text, { env: options.env, source: file.source });
-  return createRouterFromConfig(parsed, options);
+  return buildRouter(parsed, options);
 }
 
 /** The default router (./default.ts), its env backend built by the env type's definition (a given one first). */
-async function loadDefaultRouter(options: LoadOptions): Promise<Router> {
+async function loadDefaultRouter(options: LoadOptions): Promise<ConfiguredRouter> {
   const { name, type } = DEFAULT_BACKEND;
   const definition = await loadDefinition(type, options.definitions, "<default>");
   const checked = definition.optionsSchema.safeParse({});
-  if (!checked.success) throw issuesError(checked.error.issues, () => "<default>", ["backends", name]);
+  if (!checked.success)
+    throw issuesError(
+      checked.error.issues,
+      () => "<default>",
+      () => "",
+      ["backends", name],
+    );
   const backend = definition.create(checked.data, { name, env: options.env ?? process.env });
-  return createDefaultRouter(backend, options);
+  const credentials = mergeCredentialVariables([definition.credentialVariables?.({}) ?? EMPTY]);
+  return { router: createDefaultRouter(backend, options), environment: { variables: [], credentials } };
 }
+
+const EMPTY: CredentialVariables = { secret: [], locator: [] };

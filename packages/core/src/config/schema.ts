@@ -51,7 +51,15 @@ export const configSchema = z.strictObject({
       cooldown: duration.optional(),
     })
     .optional(),
-  audit: z.strictObject({ file: z.string().min(1) }).optional(),
+  // Node's file errors quote the path, and a NUL byte fails every write: refused here, by name.
+  audit: z
+    .strictObject({
+      file: z
+        .string()
+        .min(1)
+        .refine((file) => !file.includes("\0"), "a path cannot hold a NUL byte"),
+    })
+    .optional(),
   backends: z.record(
     name,
     z.looseObject({
