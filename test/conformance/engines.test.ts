@@ -5,13 +5,18 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderDocument } from "../../packages/core/src/document.js";
-import { createMemoryBackend, createRouter, TemplateError } from "../../packages/core/src/index.js";
+import {
+  createMemoryBackend,
+  createRedactor,
+  createRouter,
+  TemplateError,
+} from "../../packages/core/src/index.js";
 import { JinjaOracle, KestraOracle, requireOracle } from "./oracle.js";
 
 const kestraInstalled = requireOracle("kestra-oracle");
 const jinjaInstalled = requireOracle("jinja2");
 
-/** A router whose namespace "" holds these keys. */
+/** A router whose namespace "" holds these keys (short random values: no warning per value). */
 const routerWith = (secrets: Record<string, string>) =>
   createRouter({
     backends: {
@@ -20,6 +25,7 @@ const routerWith = (secrets: Record<string, string>) =>
       }),
     },
     rules: [{ match: "", backend: "m" }],
+    redactor: createRedactor({ onWarning: () => {} }),
   });
 
 /** Pieces that matter to YAML 1.1 readers, Pebble, Jinja2 and Kestra's {% raw %} handling. */
