@@ -136,6 +136,8 @@ interface Place {
   yaml(call: string, before: string, after: string): string;
   expected(value: string, before: string, after: string): string;
   get(task: Record<string, unknown>): unknown;
+  /** For a call inside a larger expression: the text mode final leaves for the engine. */
+  leftInFinal?(before: string, after: string): string;
 }
 const call = (key: string, quote: "'" | "''" = "'") => `{{ secret(${quote}${key}${quote}) }}`;
 const same = (value: string, before: string, after: string) => `${before}${value}${after}`;
@@ -164,6 +166,19 @@ const PLACES: Record<string, (key: string) => Place> = {
     yaml: (_, b, a) => `    p_${k}: >\n      ${b}${call(k)}${a}\n`,
     expected: (v, b, a) => `${b}${v}${a}\n`,
     get: (t) => t[`p_${k}`],
+  }),
+  // Calls inside larger expressions: the literal stands in an operator's operand and before `.value`.
+  concatenated: (k) => ({
+    yaml: (_, b, a) => `    p_${k}: "${b}{{ secret('${k}') ~ '|' ~ secret('${k}') }}${a}"\n`,
+    expected: (v, b, a) => `${b}${v}|${v}${a}`,
+    get: (t) => t[`p_${k}`],
+    leftInFinal: (b, a) => `${b}{{ secret('${k}') ~ '|' ~ secret('${k}') }}${a}`,
+  }),
+  full: (k) => ({
+    yaml: (_, b, a) => `    p_${k}: "${b}{{ secret('${k}', full=true).value }}${a}"\n`,
+    expected: same,
+    get: (t) => t[`p_${k}`],
+    leftInFinal: (b, a) => `${b}{{ secret('${k}', full=true).value }}${a}`,
   }),
   flowSequence: (k) => ({
     yaml: (_, b, a) => `    p_${k}: ["${b}${call(k)}${a}", other]\n`,
@@ -259,6 +274,11 @@ describe.skipIf(!kestraInstalled)("Kestra's engine reads Keyway's output (Jackso
         if (text === undefined) return;
         const { tree, rendered } = await kestra.read(text, true);
         for (const use of uses) {
+          const left = use.at.leftInFinal?.(use.before, use.after);
+          if (left !== undefined) {
+            expect(use.at.get(task(tree)), `${use.place} in\n${text}`).toBe(left);
+            continue;
+          }
           const expected = use.at.expected(use.value, use.before, use.after);
           expect(show(use.at.get(task(tree))), `${use.place} in\n${text}`).toBe(show(expected));
           // Kestra evaluates every string holding '{': one with {{ {% {# in the value cannot be
@@ -320,6 +340,17 @@ describe.skipIf(!kestraInstalled)("Kestra's engine reads Keyway's output (Jackso
       });
     }
   }
+  it("trust issue #18 point 11: full=true in mode pebble is a map Pebble can read .value of", async () => {
+    const yaml = `a: "{{ secret('V', full=true).value }}"\n`;
+    const { text } = await renderDocument(routerWith({ V: "p\\'w" }), yaml, {
+      namespace: "",
+      format: "yaml",
+      mode: "pebble",
+    });
+    const { rendered } = await kestra.read(text, true);
+    expect(rendered).toEqual([{ a: "p\\'w" }]);
+  });
+
   it("trust issue #18 point 11: a value's {% raw %} does not pair with the property's own {% endraw %}", async () => {
     const yaml = `a: "{{ secret('V') }} {% raw %}{{ kept }}{% endraw %}"\n`;
     const { text } = await renderDocument(routerWith({ V: "{% raw %}" }), yaml, {
