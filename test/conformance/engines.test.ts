@@ -125,7 +125,24 @@ const secretValue = fc.oneof(
 );
 
 /** Text around a call, identical under Pebble, Jinja2 and every YAML style used below. */
-const prefix = fc.constantFrom("", "Bearer ", "user=", "pre-", "a b ");
+// One-character prefixes make YAML 1.1 words and numbers with the value (`y`+`es`, `1`+`_000`).
+const prefix = fc.constantFrom(
+  "",
+  "Bearer ",
+  "user=",
+  "pre-",
+  "a b ",
+  "1",
+  "0",
+  "n",
+  "o",
+  "y",
+  "N",
+  "~",
+  "-1",
+  ".",
+  "+",
+);
 const suffix = fc.constantFrom("", " tail", "/path", "=", ";x");
 
 /**
@@ -155,6 +172,11 @@ const PLACES: Record<string, (key: string) => Place> = {
   plain: (k) => ({
     yaml: (_, b, a) => `    p_${k}: Bearer ${b}${call(k)}${a}\n`,
     expected: (v, b, a) => `Bearer ${b}${v}${a}`,
+    get: (t) => t[`p_${k}`],
+  }),
+  plainBare: (k) => ({
+    yaml: (_, b, a) => `    p_${k}: ${b || "x"}${call(k)}${a}\n`,
+    expected: (v, b, a) => `${b || "x"}${v}${a}`,
     get: (t) => t[`p_${k}`],
   }),
   literal: (k) => ({

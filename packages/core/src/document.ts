@@ -304,9 +304,7 @@ function holdsAsBlock(value: string): boolean {
  * U+FFFE/U+FFFF as "special characters". A value holding one is written double-quoted, with each
  * of them escaped (`\x85`, `\u2028`), which every YAML version reads back exactly.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const SNAKEYAML_SPECIAL = /[\x7f-\x9f\u2028\u2029\ufffe\uffff]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const SNAKEYAML_SPECIAL_ALL = /[\x7f-\x9f\u2028\u2029\ufffe\uffff]/g;
 
 function yamlEscape(c: string): string {
