@@ -17,7 +17,9 @@ LOWKEY_VERSION="7.3.74"
 GCP_EMULATOR_VERSION="v1.7.1"
 TOXIPROXY_VERSION="v2.12.0"
 # Kestra's own Jackson and Pebble (pinned in test/conformance/kestra/pom.xml) and Jinja2 (pinned
-# in test/conformance/requirements-jinja.txt): the marker holds a checksum of those files.
+# in test/conformance/requirements-jinja.txt): the marker holds a checksum of those files, and
+# this number, raised when install_kestra_oracle lays its folder out differently.
+KESTRA_ORACLE_LAYOUT=2
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -120,19 +122,23 @@ install_kestra_oracle() {
   # program against them. Java 17 is enough (Pebble 4 needs 17).
   local dir="$DEST/kestra-oracle"
   rm -rf "$dir/lib" "$dir/classes"
-  mvn -q -B -f "$CONFORMANCE/kestra/pom.xml" \
+  mvn -q -B -Dstyle.color=never -f "$CONFORMANCE/kestra/pom.xml" \
     org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
     -DoutputDirectory="$dir/lib" -DincludeScope=runtime
   javac -encoding UTF-8 --release 17 -cp "$dir/lib/*" -d "$dir/classes" "$CONFORMANCE/kestra/KestraOracle.java"
+  # The tests launch it with the same java (test/conformance/oracle.ts reads this file).
+  command -v java >"$dir/java"
   # Smoke test: it answers one request.
-  printf '{"id":0,"yaml":"a: b","evaluate":true}\n' |
-    java -cp "$dir/classes:$dir/lib/*" KestraOracle | grep -qF '"rendered":[{"a":"b"}]'
+  local out
+  out="$(printf '{"id":0,"yaml":"a: b","evaluate":true}\n' | java -cp "$dir/classes:$dir/lib/*" KestraOracle 2>/dev/null)"
+  [[ "$out" == *'"rendered":[{"a":"b"}]'* ]] || { echo "kestra-oracle: smoke test answered: $out" >&2; return 1; }
 }
 
 install_jinja2() {
   python_venv "$DEST/jinja2" -r "$CONFORMANCE/requirements-jinja.txt"
-  printf '{"id":0,"template":"{{ 1 + 1 }}"}\n' |
-    "$DEST/jinja2/venv/bin/python" "$CONFORMANCE/jinja_oracle.py" | grep -q '"out": "2"'
+  local out
+  out="$(printf '{"id":0,"template":"{{ 1 + 1 }}"}\n' | "$DEST/jinja2/venv/bin/python" "$CONFORMANCE/jinja_oracle.py")"
+  [[ "$out" == *'"out": "2"'* ]] || { echo "jinja2: smoke test answered: $out" >&2; return 1; }
 }
 
 checksum() { cat "$@" | sha256sum | cut -c1-12; }
@@ -145,7 +151,7 @@ version_of() {
     lowkey) echo "$LOWKEY_VERSION" ;;
     gcp) echo "$GCP_EMULATOR_VERSION" ;;
     toxiproxy) echo "$TOXIPROXY_VERSION" ;;
-    kestra-oracle) echo "$(checksum "$CONFORMANCE/kestra/pom.xml" "$CONFORMANCE/kestra/KestraOracle.java")" ;;
+    kestra-oracle) echo "$KESTRA_ORACLE_LAYOUT+$(checksum "$CONFORMANCE/kestra/pom.xml" "$CONFORMANCE/kestra/KestraOracle.java")" ;;
     jinja2) echo "$(checksum "$CONFORMANCE/requirements-jinja.txt")" ;;
     *) return 1 ;;
   esac

@@ -2,7 +2,7 @@
 // Jinja2 (a Python script), both installed by scripts/emulators/install.sh into .emulators/.
 // Each speaks JSON lines over stdin/stdout, so hundreds of cases share one JVM and one Python.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -89,7 +89,8 @@ export class KestraOracle {
 
   constructor() {
     const dir = path.join(EMULATORS, "kestra-oracle");
-    const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, "bin", "java") : "java";
+    // The java install.sh compiled and smoke-tested it with (PATH's, at install time).
+    const java = readFileSync(path.join(dir, "java"), "utf8").trim();
     this.#process = new LineOracle(java, [
       "-Xshare:auto",
       "-XX:TieredStopAtLevel=1",
