@@ -30,6 +30,21 @@ const routerWith = (secrets: Record<string, string>) =>
 
 /** Pieces that matter to YAML 1.1 readers, Pebble, Jinja2 and Kestra's {% raw %} handling. */
 const HOSTILE = [
+  // With a one-character prefix below these make YAML 1.1 words and numbers: y+es, 1+_000, o+n.
+  "es",
+  "o",
+  "n",
+  "ff",
+  "ull",
+  "rue",
+  "ES",
+  "_000",
+  ":20:30",
+  ".5",
+  "e3",
+  "x1F",
+  "inf",
+  "nan",
   "yes",
   "no",
   "on",
