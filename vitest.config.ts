@@ -55,13 +55,31 @@ export default defineConfig({
           name: "unit",
           setupFiles,
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/*.server.test.ts", "test/reliability/**", "test/operations/**", "**/node_modules/**"],
+          exclude: [
+            "**/*.server.test.ts",
+            "test/reliability/**",
+            "test/operations/**",
+            "test/conformance/**",
+            "**/node_modules/**",
+          ],
         },
       },
       backendProject("aws"),
       backendProject("vault"),
       ...(lowkeyAvailable ? [backendProject("azure")] : []),
       backendProject("gcp"),
+      {
+        // Kestra's Jackson + Pebble and Jinja2 as the oracle for rendered output (test/conformance/):
+        // each runs as one long-lived process, installed by scripts/emulators/install.sh.
+        resolve: { alias },
+        test: {
+          name: "conformance",
+          setupFiles,
+          include: ["test/conformance/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
       {
         resolve: { alias },
         test: {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the real servers the backend contract tests run against, without Docker,
+# Installs the real servers the backend contract tests run against, and the real template
+# engines the conformance tests use as their oracle (test/conformance/), without Docker,
 # into <repo>/.emulators/<name>/ (git-ignored). Idempotent: each tool writes a marker
 # file holding its pinned version, and a second run with the same pins does nothing.
 #
-#   scripts/emulators/install.sh              # all five
+#   scripts/emulators/install.sh              # all of them
 #   scripts/emulators/install.sh moto gcp     # only these
 #
 # Every version is pinned here. See test/servers/README.md for why each pin was chosen.
@@ -15,11 +16,16 @@ LOWKEY_VERSION="7.3.74"
 # v1.9.0 and v1.7.2 are refused by the Go module proxy (403); v1.7.1 is the newest it serves.
 GCP_EMULATOR_VERSION="v1.7.1"
 TOXIPROXY_VERSION="v2.12.0"
+# Kestra's own Jackson and Pebble (pinned in test/conformance/kestra/pom.xml) and Jinja2 (pinned
+# in test/conformance/requirements-jinja.txt): the marker holds a checksum of those files, and
+# this number, raised when install_kestra_oracle lays its folder out differently.
+KESTRA_ORACLE_LAYOUT=2
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DEST="${KEYWAY_EMULATORS_DIR:-$ROOT/.emulators}"
-ALL=(moto openbao lowkey gcp toxiproxy)
+CONFORMANCE="$ROOT/test/conformance"
+ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2)
 
 log() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -111,6 +117,32 @@ install_gcp() {
 }
 install_toxiproxy() { go_install toxiproxy "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"; }
 
+install_kestra_oracle() {
+  # Maven fetches the pinned jars (and theirs) from Maven Central; javac compiles the one-file
+  # program against them. Java 17 is enough (Pebble 4 needs 17).
+  local dir="$DEST/kestra-oracle"
+  rm -rf "$dir/lib" "$dir/classes"
+  mvn -q -B -Dstyle.color=never -f "$CONFORMANCE/kestra/pom.xml" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DoutputDirectory="$dir/lib" -DincludeScope=runtime
+  javac -encoding UTF-8 --release 17 -cp "$dir/lib/*" -d "$dir/classes" "$CONFORMANCE/kestra/KestraOracle.java"
+  # The tests launch it with the same java (test/conformance/oracle.ts reads this file).
+  command -v java >"$dir/java"
+  # Smoke test: it answers one request.
+  local out
+  out="$(printf '{"id":0,"yaml":"a: b","evaluate":true}\n' | java -cp "$dir/classes:$dir/lib/*" KestraOracle 2>/dev/null)"
+  [[ "$out" == *'"rendered":[{"a":"b"}]'* ]] || { echo "kestra-oracle: smoke test answered: $out" >&2; return 1; }
+}
+
+install_jinja2() {
+  python_venv "$DEST/jinja2" -r "$CONFORMANCE/requirements-jinja.txt"
+  local out
+  out="$(printf '{"id":0,"template":"{{ 1 + 1 }}"}\n' | "$DEST/jinja2/venv/bin/python" "$CONFORMANCE/jinja_oracle.py")"
+  [[ "$out" == *'"out": "2"'* ]] || { echo "jinja2: smoke test answered: $out" >&2; return 1; }
+}
+
+checksum() { cat "$@" | sha256sum | cut -c1-12; }
+
 version_of() {
   case "$1" in
     # The requirements' checksum is part of the marker, so a changed pin reinstalls.
@@ -119,6 +151,8 @@ version_of() {
     lowkey) echo "$LOWKEY_VERSION" ;;
     gcp) echo "$GCP_EMULATOR_VERSION" ;;
     toxiproxy) echo "$TOXIPROXY_VERSION" ;;
+    kestra-oracle) echo "$KESTRA_ORACLE_LAYOUT+$(checksum "$CONFORMANCE/kestra/pom.xml" "$CONFORMANCE/kestra/KestraOracle.java")" ;;
+    jinja2) echo "$(checksum "$CONFORMANCE/requirements-jinja.txt")" ;;
     *) return 1 ;;
   esac
 }
@@ -136,7 +170,7 @@ for name in "${names[@]}"; do
   start=$SECONDS
   # A subshell tested by `if` would run with errexit off; run it bare so set -e holds inside.
   set +e
-  ( set -e; "install_$name" )
+  ( set -e; "install_${name//-/_}" )
   rc=$?
   set -e
   if [[ $rc -eq 0 ]]; then

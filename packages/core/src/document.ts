@@ -262,15 +262,28 @@ function spliceJson(text: string, changes: readonly Change[]): string {
 }
 
 function rewriteYaml(parsed: ParsedDocument, changes: readonly Change[]): string {
-  for (const { node, value, inFlow, isKey, afterKey } of changes) {
+  for (const { node, value, inFlow, isKey, afterKey, references } of changes) {
     const oneLine = inFlow || isKey;
     const block = value.includes("\n") || node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED";
-    const type = block && !oneLine && holdsAsBlock(value) ? "BLOCK_LITERAL" : singleLineType(node, value);
+    const type = SNAKEYAML_SPECIAL.test(value)
+      ? "QUOTE_DOUBLE"
+      : block && !oneLine && holdsAsBlock(value)
+        ? "BLOCK_LITERAL"
+        : singleLineType(node, value);
     // Anything but a block literal is written on one line (`implicitKey`: escapes, not folded
     // line breaks). A flow collection needs that, and yaml 2.9 folds some double-quoted values
     // wrongly ("a\n \nb" comes back as "a\n\\\nb"); the output check below catches the rest.
     const implicitKey = oneLine || type !== "BLOCK_LITERAL";
-    CST.setScalarValue(node.srcToken as CST.Token, value, { afterKey, implicitKey, inFlow, type });
+    const token = node.srcToken as CST.Token;
+    CST.setScalarValue(token, value, { afterKey, implicitKey, inFlow, type });
+    if (type === "QUOTE_DOUBLE" && token.type === "double-quoted-scalar")
+      token.source = token.source.replace(SNAKEYAML_SPECIAL_ALL, yamlEscape);
+    if (isKey && CST.stringify(token).length > MAX_KEY) {
+      const { line, column } = references[0] ?? { line: 0, column: 0 };
+      throw new TemplateError(
+        `Line ${line}, column ${column}: a mapping key renders to more than ${MAX_KEY} characters, more than YAML allows in a key; use the secret in a value.`,
+      );
+    }
   }
   return parsed.tokens.map((token) => CST.stringify(token)).join("");
 }
@@ -283,6 +296,26 @@ function rewriteYaml(parsed: ParsedDocument, changes: readonly Change[]): string
 function holdsAsBlock(value: string): boolean {
   return !CONTROL.test(value) && !/(^|\n)[ \t]+(\n|$)/.test(value);
 }
+
+/**
+ * Characters yaml 2.9 writes as they are, even in double quotes, that YAML 1.1 readers do not read
+ * back as written: SnakeYAML (under Kestra's Jackson) takes NEL, U+2028 and U+2029 as line breaks
+ * (folded to a space in quotes, a new line elsewhere) and refuses DEL, the C1 controls and
+ * U+FFFE/U+FFFF as "special characters". A value holding one is written double-quoted, with each
+ * of them escaped (`\x85`, `\u2028`), which every YAML version reads back exactly.
+ */
+const SNAKEYAML_SPECIAL = /[\x7f-\x9f\u2028\u2029\ufffe\uffff]/;
+const SNAKEYAML_SPECIAL_ALL = /[\x7f-\x9f\u2028\u2029\ufffe\uffff]/g;
+
+function yamlEscape(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/** YAML's limit on an implicit key (the `? ` form has none, but yaml's CST cannot write it here). */
+const MAX_KEY = 1024;
 
 /** The characters yaml writes only in double quotes (its stringifyString's test). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds

@@ -214,7 +214,8 @@ function format(
         : { updatedAt: value.metadata.updatedAt.toISOString() }),
     };
     const full = { value: text, metadata };
-    return mode === "final" ? JSON.stringify(full) : mapLiteral(full, mode);
+    // Parenthesized: Pebble reads no `.value` or `[…]` straight after a map literal (trust issue #18 point 11).
+    return mode === "final" ? JSON.stringify(full) : `(${mapLiteral(full, mode)})`;
   }
   return mode === "final" ? text : engineLiteral(text, mode);
 }

@@ -165,6 +165,33 @@ describe("renderDocument styles", () => {
     }
   });
 
+  it("trust issue #18 point 11: NEL, U+2028/9, DEL, C1 and U+FFFE/F are written escaped in double quotes, for SnakeYAML", async () => {
+    // SnakeYAML (Kestra's Jackson) reads a raw NEL, U+2028 or U+2029 as a line break and refuses
+    // DEL, C1 and U+FFFE/F; checked against Jackson itself in test/conformance/engines.test.ts.
+    const value = "a\u0085b\u2028c\u2029d\u007fe\u0080f\u009fg\uffffh";
+    for (const text of [
+      "p: \"{{ secret('K') }}\"\n",
+      "p: '{{ secret(\"K\") }}'\n",
+      "p: x {{ secret('K') }}\n",
+      "p: |\n  {{ secret('K') }}\n",
+      "p: [\"{{ secret('K') }}\"]\n",
+      "\"{{ secret('K') }}\": v\n",
+    ]) {
+      const out = await render(text, value);
+      expect(out, text).not.toMatch(/[\u007f-\u009f\u2028\u2029\ufffe\uffff]/);
+      expect(out, text).toContain("\\x85b\\u2028c\\u2029d\\x7fe\\x80f\\x9fg\\uffffh");
+      expect(JSON.stringify(parsedAll(out))).toContain(JSON.stringify(value).slice(1, -1));
+    }
+  });
+
+  it("a key that renders past YAML's 1,024-character limit is a TemplateError naming the place", async () => {
+    const error = await render("a: 1\n\"{{ secret('K') }}\": v\n", "k".repeat(1100)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TemplateError);
+    expect((error as Error).message).toBe(
+      "Line 2, column 5: a mapping key renders to more than 1024 characters, more than YAML allows in a key; use the secret in a value.",
+    );
+  });
+
   it("keeps a value on one line inside a flow collection and in a key", async () => {
     const out = await render("a: [ \"{{ secret('K') }}\", b ]\n\"{{ secret('K') }}\": c\n", "x\ny, ]");
     expect(out.split("\n")).toHaveLength(3);

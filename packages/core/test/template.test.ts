@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   createMemoryBackend,
   createRouter,
+  engineLiteral,
   scanTemplate,
   TemplateError,
   templateReferences,
@@ -87,12 +88,22 @@ describe("render modes", () => {
     expect(env.renderString(out, {})).toBe(`[${tricky}]`);
   });
 
-  it("pebble: values become single-quoted literals (no #{} interpolation), quotes and backslashes escaped", async () => {
+  it("pebble: values become single-quoted literals (no #{} interpolation), only quotes escaped", async () => {
     const out = await router({ "/T": "it's #{x} \\ ok" }).render("{{ secret('T') }}", {
       namespace: "",
       mode: "pebble",
     });
-    expect(out).toBe("{{ 'it\\'s #{x} \\\\ ok' }}");
+    // Pebble's lexer unescapes only \' (trust issue #18 point 11): a doubled backslash stays two.
+    expect(out).toBe("{{ 'it\\'s #{x} \\ ok' }}");
+  });
+
+  it("pebble: trust issue #18 point 11: a backslash Pebble would pair with the closing quote is joined with ~", async () => {
+    // Checked against Pebble itself in test/conformance/engines.test.ts.
+    expect(engineLiteral("a\\", "pebble")).toBe("('a' ~ ('\\\\'|first))");
+    expect(engineLiteral("\\'", "pebble")).toBe("(('\\\\'|first) ~ '\\'')");
+    expect(engineLiteral("a\\\\'b", "pebble")).toBe("'a\\\\\\'b'");
+    expect(engineLiteral("{% raw %}", "pebble")).toBe("('{' ~ '% raw %}')");
+    expect(engineLiteral("", "pebble")).toBe("''");
   });
 
   it("pebble/jinja: full=true becomes a map literal", async () => {
