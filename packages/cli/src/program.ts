@@ -134,7 +134,12 @@ export function buildProgram(io: CliIO): Command {
     .description("run a command with secrets in its environment and its stdout and stderr redacted")
     .requiredOption("-n, --namespace <ns>", "the namespace to resolve secrets in")
     .option("-t, --tenant <tenant>", "the tenant")
-    .option("-e, --env <NAME=KEY>", "set NAME to the secret KEY (repeatable)", collect, [])
+    .option(
+      "-e, --env <NAME=KEY>",
+      "set NAME to the secret KEY, or to one top-level key of its JSON with KEY.subkey (repeatable)",
+      collect,
+      [],
+    )
     .option(
       "--keep-env <NAME|PATTERN>",
       "pass this variable of keyway's own environment to the child although keyway holds it (SECRET_*, a backend credential, a ${VAR} of keyway.yaml); * matches any characters (repeatable)",

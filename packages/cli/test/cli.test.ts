@@ -220,6 +220,60 @@ describe("keyway redact / run", () => {
     expect(r.code).toBe(7);
   });
 
+  // CLI issue #20 point 6: a sub-key in `--env NAME=KEY.subkey`, as secret(key, subkey=…) in a template.
+  it("run takes a sub-key of a JSON secret with NAME=KEY.subkey; every failure is reported at once", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    // The leaves are secrets too (their output is masked), so the child prints facts about them.
+    const child =
+      "process.stdout.write((process.env.DB_USER === 'admin') + ' ' + process.env.DB_PASSWORD.length)";
+    const r = await cli(
+      [
+        "run",
+        "-n",
+        "company.team",
+        "--env",
+        "DB_USER=DB.user",
+        "--env",
+        "DB_PASSWORD=DB.password",
+        "--",
+        process.execPath,
+        "-e",
+        child,
+      ],
+      { env: { PATH: process.env.PATH }, cwd: dir },
+    );
+    expect([r.code, r.stdout]).toEqual([0, "true 12"]);
+    const missing = await cli(
+      [
+        "run",
+        "-n",
+        "company.team",
+        "--env",
+        "A=DB.nope",
+        "--env",
+        "B=DB.other",
+        "--",
+        process.execPath,
+        "-e",
+        "0",
+      ],
+      { env: { PATH: process.env.PATH }, cwd: dir },
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Cannot find secret sub-key 'nope' in secret 'DB'.");
+    expect(missing.stderr).toContain("Cannot find secret sub-key 'other' in secret 'DB'.");
+    expect(missing.stderr).not.toContain("team-db-pass");
+    const empty = await cli(
+      ["run", "-n", "company.team", "--env", "A=DB.", "--", process.execPath, "-e", "0"],
+      {
+        env: { PATH: process.env.PATH },
+        cwd: dir,
+      },
+    );
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain("NAME=KEY.subkey");
+  });
+
   it("run reports a signal as 128+n", async () => {
     const r = await cli(
       ["run", "-n", "x", "--", process.execPath, "-e", "process.kill(process.pid, 'SIGTERM')"],

@@ -10,7 +10,9 @@ import { ConfigurationError, derivedForms } from "../src/index.js";
 /** Loads `text` with `env` and returns the error it fails with. */
 async function failure(text: string, env: Record<string, string>): Promise<Error> {
   try {
-    await createRouterFromConfig(parseConfig(text, { env }), { env });
+    const router = await createRouterFromConfig(parseConfig(text, { env }), { env });
+    // A problem inside one backend's options is reported when that backend is used or prepared.
+    await router.prepare();
   } catch (error) {
     return error as Error;
   }

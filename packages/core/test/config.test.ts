@@ -52,15 +52,18 @@ describe("keyway.yaml", () => {
     expect(config.backends.m?.initial).toEqual({ "/K": "a${b}" });
   });
 
-  it("an unset variable is a configuration error naming it and the line", () => {
-    expect(() =>
-      parseConfig(
-        "backends:\n  e: { type: env }\n  v: { type: vault, token: '${VAULT_TOKEN}' }\nnamespaces: [{ match: '', backend: e }]",
-        {
-          env: {},
-        },
-      ),
-    ).toThrow(/keyway.yaml:3: environment variable VAULT_TOKEN is not set/);
+  it("an unset variable is a configuration error naming it and the line", async () => {
+    const text =
+      "backends:\n  e: { type: env }\n  v: { type: vault, token: '${VAULT_TOKEN}' }\nnamespaces: [{ match: '', backend: e }]";
+    // Inside a backend's options, it fails the commands that use that backend (and prepare()).
+    const router = await createRouterFromConfig(parseConfig(text, { env: {} }), { env: {} });
+    await expect(router.prepare()).rejects.toThrow(
+      /keyway.yaml:3: environment variable VAULT_TOKEN is not set/,
+    );
+    // Anywhere else, loading fails.
+    expect(() => parseConfig(`${text}\ntimeout: "\${T}"\n`, { env: {} })).toThrow(
+      /keyway.yaml:5: environment variable T is not set/,
+    );
   });
 
   it("errors name the path and the line, and never echo a value", () => {
@@ -82,12 +85,14 @@ describe("keyway.yaml", () => {
     const parsed = parseConfig(
       "backends:\n  e:\n    type: env\n    encodign: raw\nnamespaces: [{ match: '', backend: e }]\n",
     );
-    await expect(createRouterFromConfig(parsed)).rejects.toThrow(/keyway.yaml:4: backends.e.encodign/);
+    await expect((await createRouterFromConfig(parsed)).prepare()).rejects.toThrow(
+      /keyway.yaml:4: backends.e.encodign/,
+    );
   });
 
   it("an unknown backend type names the package to install", async () => {
     const parsed = parseConfig("backends:\n  x: { type: nosuch }\nnamespaces: [{ match: '', backend: x }]\n");
-    await expect(createRouterFromConfig(parsed)).rejects.toThrow(/@keyway\/backend-nosuch/);
+    await expect((await createRouterFromConfig(parsed)).prepare()).rejects.toThrow(/@keyway\/backend-nosuch/);
   });
 
   it("a rule naming an undefined backend points at the rule's line", async () => {

@@ -13,10 +13,11 @@ import { matcher, NAME_PATTERN, VARIABLE_NAME } from "../patterns.js";
 /** What `--clean-env` passes besides the `--env` secrets and `--keep-env`. */
 export const BASIC_VARIABLES = ["PATH", "HOME", "LANG", "LC_*", "TZ", "TMPDIR", "USER", "SHELL", "TERM"];
 
-/** One `--env NAME=KEY`. */
+/** One `--env NAME=KEY` or `--env NAME=KEY.subkey` (keys hold no dot, so the first one splits). */
 export interface EnvPair {
   readonly name: string;
   readonly key: string;
+  readonly subkey?: string | undefined;
 }
 
 /** The `--env`, `--keep-env` and `--clean-env` flags, checked. */
@@ -40,7 +41,11 @@ export function childEnvFlags(options: {
       throw new CliError(
         `--env NAME must be letters, digits and _, not starting with a digit (e.g. DB_PASSWORD).`,
       );
-    return { name, key: pair.slice(eq + 1) };
+    const [key, ...rest] = pair.slice(eq + 1).split(".");
+    const subkey = rest.length ? rest.join(".") : undefined;
+    if (subkey === "")
+      throw new CliError(`--env takes NAME=KEY or NAME=KEY.subkey, e.g. --env DB_USER=DB.user.`);
+    return { name, key: key as string, subkey };
   });
   const patterns = options.keepEnv ?? [];
   for (const pattern of patterns)

@@ -18,10 +18,14 @@ import { type Running, superviseWatching, watchRunOptions } from "./watch-run.js
 async function resolveAll(router: Router, refs: readonly SecretRef[]): Promise<Map<SecretRef, SecretValue>> {
   const results = await router.resolveMany(refs);
   const failures = [...results.values()].filter(isSecretsError);
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1)
-    throw new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
+  if (failures.length) throw failureOf(failures);
   return results as Map<SecretRef, SecretValue>;
+}
+
+/** One failure as itself; several as one message, each line one failure, with the worst exit code. */
+function failureOf(failures: readonly unknown[]): unknown {
+  if (failures.length === 1 || !failures.every(isSecretsError)) return failures[0];
+  return new CliError(failures.map((f) => f.message).join("\n"), exitCodeOf(failures));
 }
 
 export async function redact(
@@ -75,8 +79,14 @@ export async function run(
     }));
     // The same on every restart under --watch.
     const resolveEnv = async () => {
-      const values = await resolveAll(router, refs);
-      const revealed = refs.map((ref) => (values.get(ref) as SecretValue).reveal());
+      // The whole secrets first, in one batch; then the sub-keys, from the cache it just filled.
+      await resolveAll(router, refs);
+      const leaves = await Promise.allSettled(
+        refs.map((ref, i) => router.resolve(ref, { subkey: flags.pairs[i]?.subkey })),
+      );
+      const failures = leaves.flatMap((l) => (l.status === "rejected" ? [l.reason] : []));
+      if (failures.length) throw failureOf(failures);
+      const revealed = leaves.map((l) => (l as PromiseFulfilledResult<SecretValue>).value.reveal());
       return childEnvironment(io.env, flags, revealed, held);
     };
     const env = await resolveEnv();

@@ -4,7 +4,15 @@
  * in the file, and never echo a value from it.
  */
 import { readFile } from "node:fs/promises";
-import { isScalar, LineCounter, type Node, parseDocument, visit, type Document as YamlDocument } from "yaml";
+import {
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type Document as YamlDocument,
+} from "yaml";
 // From the main entry, not its modules: the bundle keeps this an import of `@keyway/core`'s own
 // file (scripts/bundle.mjs), so both entries share one copy of every class.
 import {
@@ -22,9 +30,11 @@ import {
   type SecretBackend,
 } from "../index.js";
 import { type Conceal, concealer } from "./conceal.js";
-import { mergeCredentialVariables } from "./credentials.js";
+import { BUILT_IN_BACKEND_TYPES, mergeCredentialVariables } from "./credentials.js";
 import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
 import { configSchema, type KeywayConfig } from "./schema.js";
+import { unusableBackend } from "./unusable.js";
+import { unclosedFlowBracket } from "./yaml-errors.js";
 
 export {
   BUILT_IN_BACKEND_TYPES,
@@ -79,9 +89,11 @@ interface Expansion {
   readonly conceal: Conceal;
   /** ` (set from ${VAR})` for the node at a path whose text came from variables, else "". */
   origin(path: ReadonlyArray<PropertyKey>): string;
+  /** Backends whose options could not be expanded (an unset `${VAR}`), with the error to give on use. */
+  readonly broken: ReadonlyMap<string, ConfigurationError>;
 }
 const expansions = new WeakMap<ParsedConfig, Expansion>();
-const NO_EXPANSION: Expansion = { conceal: concealer(new Map()), origin: () => "" };
+const NO_EXPANSION: Expansion = { conceal: concealer(new Map()), origin: () => "", broken: new Map() };
 const expansionOf = (parsed: ParsedConfig) => expansions.get(parsed) ?? NO_EXPANSION;
 
 /** Parses and validates config text; `${VAR}` is taken from `env`, `$${` writes `${`. */
@@ -93,12 +105,22 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
     offset === undefined ? "" : `:${lineCounter.linePos(offset).line}`;
   const first = doc.errors[0];
   if (first) {
+    const why = first.code.toLowerCase().replace(/_/g, " ");
+    // The parser trips over the line after an unclosed `{`/`[`: name the line that opened it.
+    const bracket = unclosedFlowBracket(text, first.pos[0]);
     throw new ConfigurationError(
-      `${source}${lineOf(first.pos[0])}: not valid YAML (${first.code.toLowerCase().replace(/_/g, " ")}).`,
+      bracket
+        ? `${source}${lineOf(bracket.offset)}: not valid YAML: the '${bracket.char}' opened here is not closed (add '${bracket.char === "{" ? "}" : "]"}').`
+        : `${source}${lineOf(first.pos[0])}: not valid YAML (${why}).`,
     );
   }
-  const { values, origins } = substituteVariables(doc, options.env ?? process.env, (node, why) => {
-    throw new ConfigurationError(`${source}${lineOf(node.range?.[0])}: ${why}`);
+  const broken = new Map<string, ConfigurationError>();
+  const { values, origins } = substituteVariables(doc, options.env ?? process.env, (node, why, backend) => {
+    const error = new ConfigurationError(`${source}${lineOf(node.range?.[0])}: ${why}`);
+    // Inside one backend's options: only the commands that use that backend fail (see unusable.ts).
+    if (backend === undefined) throw error;
+    if (!broken.has(backend)) broken.set(backend, error);
+    return "";
   });
   const conceal = concealer(values);
   const locate = (path: ReadonlyArray<PropertyKey>) => {
@@ -123,7 +145,7 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
     const checked = configSchema.safeParse(plain ?? {});
     if (!checked.success) throw issuesError(checked.error.issues, locate, origin, []);
     const parsed: ParsedConfig = { config: checked.data, locate, variables: [...values.keys()].sort() };
-    expansions.set(parsed, { conceal, origin });
+    expansions.set(parsed, { conceal, origin, broken });
     return parsed;
   } catch (error) {
     throw conceal(error);
@@ -137,20 +159,25 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
 function substituteVariables(
   doc: YamlDocument,
   env: Env,
-  fail: (node: Node, why: string) => never,
+  fail: (node: Node, why: string, backend: string | undefined) => string,
 ): { values: Map<string, string>; origins: WeakMap<Node, Set<string>> } {
   const values = new Map<string, string>();
   const origins = new WeakMap<Node, Set<string>>();
   visit(doc, {
-    Scalar(_, node) {
+    Scalar(_, node, path) {
       if (!isScalar(node) || typeof node.value !== "string" || !node.value.includes("$")) return;
+      const backend = backendOf(node, path);
       node.value = node.value.replace(/\$\$\{|\$\{([^}]*)\}/g, (match, variable: string | undefined) => {
         if (match === "$${") return "${";
         if (!variable || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
-          return fail(node, `'${match}' is not a valid variable reference.`);
+          return fail(node, `'${match}' is not a valid variable reference.`, undefined);
         const value = env[variable];
         if (value === undefined)
-          return fail(node, `environment variable ${variable} is not set (used as \${${variable}}).`);
+          return fail(
+            node,
+            `environment variable ${variable} is not set (used as \${${variable}}).`,
+            backend,
+          );
         values.set(variable, value);
         const names = origins.get(node) ?? new Set<string>();
         origins.set(node, names.add(variable));
@@ -159,6 +186,20 @@ function substituteVariables(
     },
   });
   return { values, origins };
+}
+
+/**
+ * The backend whose options hold `node` (`backends.<name>.…`, below its `type`), else undefined.
+ * `path` is the node's ancestors: document, root map, the `backends` pair, its map, the backend's pair.
+ */
+function backendOf(node: Node, path: readonly unknown[]): string | undefined {
+  const [, , section, , entry, , field] = path;
+  if (!isPair(section) || !isScalar(section.key) || section.key.value !== "backends") return undefined;
+  if (!isPair(entry) || !isScalar(entry.key) || entry.key === node) return undefined;
+  // A backend's name or type from an unset variable leaves nothing to name: fail at once.
+  if (isPair(field) && isScalar(field.key) && (field.key === node || field.key.value === "type"))
+    return undefined;
+  return path.length > 6 ? String(entry.key.value) : undefined;
 }
 
 function issuesError(
@@ -212,13 +253,40 @@ async function loadDefinition(
     return module.definition;
   } catch (error) {
     const missing = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
+    const near = nearest(type, [...BUILT_IN_BACKEND_TYPES, "memory"]);
     throw new ConfigurationError(
       missing
-        ? `${where}: backend type '${type}' needs the package @keyway/backend-${type}: npm install @keyway/backend-${type}.`
+        ? `${where}: backend type '${type}' needs the package @keyway/backend-${type}: ${near ? `did you mean '${near}'? Else ` : ""}npm install @keyway/backend-${type}.`
         : `${where}: backend type '${type}' failed to load.`,
       { cause: error },
     );
   }
+}
+
+/** The known word within two edits of `word` (a typo), if there is one. */
+function nearest(word: string, known: readonly string[]): string | undefined {
+  let best: { word: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(word, candidate);
+    if (distance <= 2 && distance < (best?.distance ?? 3)) best = { word: candidate, distance };
+  }
+  return best?.word;
+}
+
+/** Levenshtein distance; the words are a backend type's few letters, so the plain table is enough. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] as number;
 }
 
 /** Builds the router a parsed config describes. Backends are created, not connected. */
@@ -231,9 +299,9 @@ export async function createRouterFromConfig(
 
 /** The router of a parsed config, and the credential variables of its backends. */
 async function buildRouter(parsed: ParsedConfig, options: LoadOptions): Promise<ConfiguredRouter> {
-  const { conceal, origin } = expansionOf(parsed);
+  const { conceal, origin, broken } = expansionOf(parsed);
   try {
-    return await buildConcealed(parsed, origin, options);
+    return await buildConcealed(parsed, origin, broken, conceal, options);
   } catch (error) {
     throw conceal(error);
   }
@@ -242,6 +310,8 @@ async function buildRouter(parsed: ParsedConfig, options: LoadOptions): Promise<
 async function buildConcealed(
   parsed: ParsedConfig,
   origin: Expansion["origin"],
+  broken: Expansion["broken"],
+  conceal: Conceal,
   options: LoadOptions,
 ): Promise<ConfiguredRouter> {
   const { config, locate } = parsed;
@@ -250,14 +320,25 @@ async function buildConcealed(
   const backends: Record<string, SecretBackend> = {};
   const credentials: CredentialVariables[] = [];
   for (const [name, raw] of Object.entries(config.backends)) {
-    const where = locate(["backends", name, "type"]);
-    const definition = await loadDefinition(raw.type, options.definitions, where);
-    const { type: _type, ...rest } = raw;
-    const checked = definition.optionsSchema.safeParse(definition.type === "memory" ? raw : rest);
-    if (!checked.success) throw issuesError(checked.error.issues, locate, origin, ["backends", name]);
-    backends[name] = definition.create(checked.data, { name, env });
-    const listed = definition.credentialVariables?.(checked.data as Partial<unknown>);
-    if (listed) credentials.push(listed);
+    try {
+      const unexpanded = broken.get(name);
+      if (unexpanded) throw unexpanded;
+      const definition = await loadDefinition(
+        raw.type,
+        options.definitions,
+        locate(["backends", name, "type"]),
+      );
+      const { type: _type, ...rest } = raw;
+      const checked = definition.optionsSchema.safeParse(definition.type === "memory" ? raw : rest);
+      if (!checked.success) throw issuesError(checked.error.issues, locate, origin, ["backends", name]);
+      backends[name] = definition.create(checked.data, { name, env });
+      const listed = definition.credentialVariables?.(checked.data as Partial<unknown>);
+      if (listed) credentials.push(listed);
+    } catch (error) {
+      // Only the commands that use this backend fail, with this error (issue #20 point 5).
+      if (!(error instanceof ConfigurationError)) throw error;
+      backends[name] = unusableBackend(name, conceal(error) as ConfigurationError);
+    }
   }
   try {
     const router = createRouter({
