@@ -6,12 +6,13 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli } from "../../packages/cli/test/harness.js";
 import { buildProgram } from "../../packages/cli/src/program.js";
+import { cli } from "../../packages/cli/test/harness.js";
 
 const root = path.resolve(__dirname, "../..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
 const json = (file: string) => JSON.parse(read(file));
+const split = (pair: string) => pair.split(":") as [string, string];
 
 interface Manifest {
   name: string;
@@ -34,18 +35,41 @@ const manifests = new Map<string, Manifest>(dirs.map((d) => [d, json(`packages/$
 const versions = new Map([...manifests.values()].map((m) => [m.name, m.version]));
 const kinds = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"] as const;
 
+/** `^x.y.z` that `version` satisfies (caret: same major, or same 0.minor below 1.0). */
+function caretHolds(range: string, version: string): boolean {
+  const base = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(range)?.slice(1).map(Number);
+  const have = /^(\d+)\.(\d+)\.(\d+)$/.exec(version)?.slice(1).map(Number);
+  if (!base || !have) return false;
+  const [bM, bm, bp] = base as [number, number, number];
+  const [hM, hm, hp] = have as [number, number, number];
+  if (hM !== bM || (bM === 0 && hm !== bm)) return false;
+  return hm > bm || (hm === bm && hp >= bp);
+}
+
 describe("packages (trust issue #20 point 2)", () => {
-  it.each(dirs)("%s: every internal range is ^<that package's version>, never '*'", (dir) => {
-    const manifest = manifests.get(dir) as Manifest;
-    const wrong: string[] = [];
-    for (const kind of kinds)
-      for (const [name, range] of Object.entries(manifest[kind] ?? {})) {
-        const version = versions.get(name);
-        // '*' is published as is: the installed CLI would take any @keyway/core ever published.
-        if (version !== undefined && range !== `^${version}`) wrong.push(`${kind}.${name}: ${range}`);
-      }
-    expect(wrong).toEqual([]);
+  it("caretHolds reads caret ranges as npm does", () => {
+    expect(["^0.1.0:0.1.0", "^0.1.0:0.1.7", "^1.2.0:1.9.0"].every((c) => caretHolds(...split(c)))).toBe(true);
+    expect(
+      ["*:0.1.0", "^0.1.0:0.2.0", "^0.1.2:0.1.1", "^1.2.0:2.0.0", "0.1.0:0.1.0"].some((c) =>
+        caretHolds(...split(c)),
+      ),
+    ).toBe(false);
   });
+
+  it.each(dirs)(
+    "%s: every internal range is a caret range its package's version satisfies, never '*'",
+    (dir) => {
+      const manifest = manifests.get(dir) as Manifest;
+      const wrong: string[] = [];
+      for (const kind of kinds)
+        for (const [name, range] of Object.entries(manifest[kind] ?? {})) {
+          const version = versions.get(name);
+          // '*' is published as is: the installed CLI would take any @keyway/core ever published.
+          if (version !== undefined && !caretHolds(range, version)) wrong.push(`${kind}.${name}: ${range}`);
+        }
+      expect(wrong).toEqual([]);
+    },
+  );
 
   it.each(dirs)("%s: ships README.md, CHANGELOG.md and the root's Apache-2.0 LICENSE", (dir) => {
     const manifest = manifests.get(dir) as Manifest;
@@ -73,7 +97,7 @@ describe("packages (trust issue #20 point 2)", () => {
     const core = manifests.get("core") as Manifest;
     for (const dir of dirs.filter((d) => d.startsWith("backend-"))) {
       const name = (manifests.get(dir) as Manifest).name;
-      expect(core.peerDependencies?.[name], name).toBe(`^${versions.get(name)}`);
+      expect(caretHolds(core.peerDependencies?.[name] ?? "", versions.get(name) ?? ""), name).toBe(true);
       expect(core.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
     }
   });
@@ -115,10 +139,16 @@ describe("docs (trust issue #20 point 7)", () => {
   });
 
   it("every repository doc that a script or README names exists", () => {
-    const sources = ["README.md", "scripts/emulators/install.sh", ...dirs.map((d) => `packages/${d}/README.md`)];
+    const sources = [
+      "README.md",
+      "scripts/emulators/install.sh",
+      ...dirs.map((d) => `packages/${d}/README.md`),
+    ];
     const missing: string[] = [];
     for (const file of sources.filter((f) => existsSync(path.join(root, f))))
-      for (const [doc] of read(file).matchAll(/(?<![\w./-])(?:docs|test|scripts|examples|packages)\/[\w./-]+\.md\b/g))
+      for (const [doc] of read(file).matchAll(
+        /(?<![\w./-])(?:docs|test|scripts|examples|packages)\/[\w./-]+\.md\b/g,
+      ))
         if (!existsSync(path.join(root, doc))) missing.push(`${file} → ${doc}`);
     expect(missing).toEqual([]);
   });
