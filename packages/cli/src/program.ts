@@ -4,6 +4,7 @@
  * command runs, so a call loads only the code of its own command (`keyway get` with no config
  * file loads neither the config loader nor the other commands).
  */
+import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import type { GlobalOptions } from "./context.js";
 import { CliError, type CliIO, EXIT, reportFailure } from "./io.js";
@@ -31,6 +32,8 @@ export function buildProgram(io: CliIO): Command {
       "-c, --config <file>",
       "keyway.yaml to use (default: $KEYWAY_CONFIG, else ./keyway.yaml, else env secrets)",
     )
+    // By package name, not a relative path: the bundler may move this module into dist/shared/.
+    .version(createRequire(import.meta.url)("@keyway/cli/package.json").version, "-V, --version")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
