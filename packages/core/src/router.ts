@@ -619,7 +619,11 @@ class NamespaceRouter implements Router {
   }
 
   ruleFor(namespace: string, tenant?: string): RouteRule | undefined {
-    const memoKey = `${tenant ?? ""}|${namespace}`;
+    // A public entry: anything but strings serves nothing, and the memo key is injective (`""` is
+    // not "no tenant", trust issue #18 point 2), so the answer never depends on what came before.
+    if (typeof namespace !== "string" || (tenant !== undefined && typeof tenant !== "string"))
+      return undefined;
+    const memoKey = refId({ tenant, namespace, key: "" });
     let rule = this.#ruleMemo.get(memoKey);
     if (rule === undefined) {
       rule = null;

@@ -1,0 +1,307 @@
+// Trust issue #18 point 2, "one validation point": every path that takes a reference (memoized or
+// not, cached or not, crowded or not; resolve, resolveMany, render, explain, check-like explain,
+// watch) answers exactly what validating the ref and then resolving it on a fresh router answers.
+// Before the fix, `{ tenant: "" }` was refused until its key had been read in more than 8
+// namespaces; then the crowded plan map served the untenanted secret.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  invalidKey,
+  invalidNamespace,
+  invalidTenant,
+  validKey,
+  validNamespace,
+} from "../../../test/reliability/support/hostile.js";
+import {
+  createMemoryBackend,
+  createResolver,
+  createRouter,
+  isSecretsError,
+  isValidKey,
+  isValidNamespace,
+  type Router,
+  type SecretRef,
+  type SecretResolver,
+  type SecretValue,
+  validateRef,
+} from "../src/index.js";
+
+/** What a call gave: a value's text, a typed error's name, or (a watch) that it started. */
+type Outcome = { value: string } | { error: string } | { started: true };
+
+async function outcome(run: () => Promise<SecretValue | string>): Promise<Outcome> {
+  try {
+    const result = await run();
+    return { value: typeof result === "string" ? result : result.reveal() };
+  } catch (error) {
+    // Every failure must be typed: an untyped one fails the comparison by its own name.
+    return { error: isSecretsError(error) ? error.name : `untyped ${String((error as Error)?.name)}` };
+  }
+}
+
+/** The secrets: the same key spelled in several cases, prototype names as keys, a tenant's copy. */
+function backends() {
+  const root = createMemoryBackend({
+    name: "root",
+    initial: {
+      "/DB": "root-db-secret-value",
+      "/__proto__": "root-proto-secret",
+      "/constructor": "root-constructor-secret",
+      "/toString": "root-tostring-secret",
+    },
+  });
+  const company = createMemoryBackend({ name: "company", initial: { "company/DB": "company-db-secret" } });
+  const acme = createMemoryBackend({ name: "acme" });
+  return { root, company, acme };
+}
+
+async function freshRouter(): Promise<Router> {
+  const b = backends();
+  await b.acme.put?.({ tenant: "acme", namespace: "", key: "DB" }, "acme-tenant-db-secret");
+  await b.acme.put?.({ tenant: "acme", namespace: "", key: "__proto__" }, "acme-tenant-proto-secret");
+  return createRouter({
+    backends: b,
+    rules: [
+      { match: "", backend: "root" },
+      { match: "company", backend: "company" },
+      { match: "", tenant: "acme", backend: "acme" },
+    ],
+    retry: { attempts: 1 },
+  });
+}
+
+async function freshResolver(): Promise<SecretResolver> {
+  return createResolver({ backend: backends().root, retry: { attempts: 1 } });
+}
+
+/** The oracle: validate, then resolve the validated copy on a router that has memoized nothing. */
+async function expected(fresh: () => Promise<SecretResolver>, input: unknown): Promise<Outcome> {
+  let ref: SecretRef;
+  try {
+    ref = validateRef(input);
+  } catch (error) {
+    return { error: isSecretsError(error) ? error.name : "untyped" };
+  }
+  const resolver = await fresh();
+  try {
+    return await outcome(() => resolver.resolve(ref));
+  } finally {
+    await resolver.close();
+  }
+}
+
+/** The fields as a path reads them (a plain read of each, like validateRef). */
+function fields(input: unknown): { tenant: unknown; namespace: unknown; key: unknown } | undefined {
+  if (typeof input !== "object" || input === null) return undefined;
+  const { tenant, namespace, key } = input as Record<string, unknown>;
+  return { tenant, namespace, key };
+}
+
+/**
+ * Reads the ref's key in more than 8 namespaces, with and without a tenant, so its plans are
+ * memoized, chained and then crowded, and its entries cached, before the paths are asked.
+ */
+async function warm(resolver: SecretResolver, input: unknown): Promise<void> {
+  const f = fields(input);
+  if (!f || !isValidKey(f.key)) return;
+  const namespaces = ["company.w1", "company.w2", "w3", "w4", "w5", "w6.a", "w7", "w8", "w9", "w10", ""];
+  if (isValidNamespace(f.namespace)) namespaces.push(f.namespace);
+  for (const namespace of namespaces)
+    for (const tenant of [undefined, "acme"]) {
+      const ref = tenant === undefined ? { namespace, key: f.key } : { tenant, namespace, key: f.key };
+      await resolver.resolve(ref).catch(() => {});
+      await resolver.resolve(ref).catch(() => {}); // the second read is a memoized hit
+    }
+}
+
+/** A Kestra string literal holding `text` (the template scanner's escapes). */
+function literal(text: string): string {
+  const body = text
+    .replace(/\\/g, "\\\\")
+    .replace(/'/g, "\\'")
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")
+    .replace(/\t/g, "\\t");
+  return `'${body}'`;
+}
+
+// Hostile values, each next to the valid one it is confused with.
+const tenants = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom<unknown>(undefined, "") },
+  fc.constantFrom<unknown>(undefined, undefined, "acme", "", "ACME", " acme", "acme ", "acme|x", "other"),
+  fc.constantFrom<unknown>("__proto__", "constructor", 5, null, new String("acme"), {
+    toString: () => "acme",
+  }),
+  invalidTenant,
+);
+const namespaces = fc.oneof(
+  fc.constantFrom<unknown>("", "company", "company.team", "company.team.a", "w3", "w6.a", "x.y"),
+  fc.constantFrom<unknown>(undefined, "a..b", ".company", "company.", "company|team", "|company", " company"),
+  fc.constantFrom<unknown>("company\n", "__proto__", "constructor", 7, null, new String("company")),
+  validNamespace,
+  invalidNamespace,
+);
+const keys = fc.oneof(
+  fc.constantFrom<unknown>("DB", "DB", "db", "Db", "__proto__", "constructor", "toString", "hasOwnProperty"),
+  fc.constantFrom<unknown>(" DB", "DB ", "D|B", "DB|", "|DB", "D@B", "DB@1", "", "DB\0", "\uff24B"),
+  fc.constantFrom<unknown>(5, null, undefined, new String("DB"), ["DB"], { toString: () => "DB" }),
+  validKey,
+  invalidKey,
+);
+/** A ref as an executor might pass it: a plain object, one without a prototype, inherited fields. */
+const refs = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ tenant: tenants, namespace: namespaces, key: keys }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ tenant: tenants, namespace: namespaces, key: keys }).map((r) => {
+      const bare = Object.create(null) as Record<string, unknown>;
+      Object.assign(bare, r);
+      return bare;
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ namespace: namespaces, key: keys }).map((r) => Object.create(r) as unknown),
+  },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(null, undefined, "company/DB", 42, ["DB"]) },
+);
+
+/** Refs one field away from a valid one, in the ways ids and maps confuse them. */
+const CONFUSABLE: unknown[] = [
+  { tenant: "", namespace: "", key: "DB" },
+  { tenant: "", namespace: "company", key: "DB" },
+  { tenant: "acme|", namespace: "", key: "DB" },
+  { tenant: undefined, namespace: "acme|", key: "DB" },
+  { namespace: undefined, key: "DB" },
+  { namespace: "|", key: "DB" },
+  { namespace: "company|DB", key: "" },
+  { namespace: "", key: "DB@1" },
+  { namespace: "", key: "db" },
+  { namespace: "", key: "__proto__" },
+  { tenant: "__proto__", namespace: "", key: "DB" },
+  { namespace: "", key: new String("DB") },
+  Object.create({ namespace: "", key: "DB" }),
+];
+
+describe("trust issue #18 point 2: one validation point", () => {
+  it("every router path gives what validate-then-resolve gives, warm or cold, crowded or not", async () => {
+    await fc.assert(
+      fc.asyncProperty(refs, fc.boolean(), async (input, warmFirst) => {
+        const router = await freshRouter();
+        try {
+          if (warmFirst) await warm(router, input);
+          const want = await expected(freshRouter, input);
+          const ref = input as SecretRef;
+          const f = fields(input);
+          const same = async (path: string, got: Outcome) =>
+            expect({ path, ...got }).toEqual({ path, ...want });
+
+          await same("resolve", await outcome(() => router.resolve(ref)));
+          await same("resolve again", await outcome(() => router.resolve(ref)));
+          await same("resolve with options", await outcome(() => router.resolve(ref, {})));
+          await same(
+            "resolve as its own caller",
+            await outcome(() => router.resolve(ref, { caller: f?.namespace as string })),
+          );
+          await same(
+            "resolveMany",
+            await outcome(async () => {
+              const got = (await router.resolveMany([ref])).get(ref);
+              if (got === undefined || isSecretsError(got)) throw got;
+              return got;
+            }),
+          );
+          if (f && typeof f.key === "string")
+            await same(
+              "render",
+              await outcome(() =>
+                router.render(`{{ secret(${literal(f.key as string)}) }}`, {
+                  namespace: f.namespace as string,
+                  tenant: f.tenant as string,
+                }),
+              ),
+            );
+          for (const [path, options] of [
+            ["explain", undefined],
+            ["check-like explain", { caller: f?.namespace as string }],
+          ] as const) {
+            const explanation = await router.explain(ref, options);
+            const got: Outcome =
+              explanation.status === "found"
+                ? { value: (await router.resolve(validateRef(ref))).reveal() }
+                : { error: explanation.error?.name ?? "no error" };
+            await same(path, got);
+          }
+          let watched: Outcome;
+          try {
+            router.watch(ref, () => {}, { intervalMs: 3_600_000 }).close();
+            watched = { started: true };
+          } catch (error) {
+            watched = { error: isSecretsError(error) ? error.name : "untyped" };
+          }
+          const refused =
+            "error" in want && ["InvalidReferenceError", "ConfigurationError"].includes(want.error);
+          expect({ path: "watch", ...watched }).toEqual({
+            path: "watch",
+            ...(refused ? want : { started: true }),
+          });
+        } finally {
+          await router.close();
+        }
+      }),
+      { numRuns: 200, examples: CONFUSABLE.map((ref) => [ref, true]) },
+    );
+  }, 60_000);
+
+  it("a single resolver's memoized path gives what validate-then-resolve gives", async () => {
+    await fc.assert(
+      fc.asyncProperty(refs, fc.boolean(), async (input, warmFirst) => {
+        const resolver = await freshResolver();
+        try {
+          if (warmFirst) await warm(resolver, input);
+          const want = await expected(freshResolver, input);
+          const ref = input as SecretRef;
+          expect({ path: "resolve", ...(await outcome(() => resolver.resolve(ref))) }).toEqual({
+            path: "resolve",
+            ...want,
+          });
+          expect({
+            path: "resolve with options",
+            ...(await outcome(() => resolver.resolve(ref, {}))),
+          }).toEqual({ path: "resolve with options", ...want });
+        } finally {
+          await resolver.close();
+        }
+      }),
+      { numRuns: 200, examples: CONFUSABLE.map((ref) => [ref, true]) },
+    );
+  }, 60_000);
+
+  it("the crowded plan map never serves an empty tenant the untenanted secret (the reported case)", async () => {
+    const router = await freshRouter();
+    for (let i = 0; i < 10; i++) await router.resolve({ namespace: `n${i}`, key: "DB" });
+    for (let i = 0; i < 10; i++)
+      await expect(router.resolve({ tenant: "", namespace: `n${i}`, key: "DB" })).rejects.toMatchObject({
+        name: "InvalidReferenceError",
+      });
+    await router.close();
+  });
+
+  it("ruleFor answers the same whatever was asked before: an empty tenant is not 'no tenant'", async () => {
+    const router = await freshRouter();
+    expect(router.ruleFor("company")?.backend).toBe("company");
+    expect(router.ruleFor("company", "")).toBeUndefined();
+    expect(router.ruleFor("", "acme|")).toBeUndefined();
+    expect(router.ruleFor(42 as unknown as string)).toBeUndefined();
+    await router.close();
+  });
+
+  it("render checks the flow's namespace even when the text has no secret() call", async () => {
+    const router = await freshRouter();
+    for (const namespace of [undefined, "a..b", " company", 7])
+      await expect(
+        router.render("plain text", { namespace: namespace as unknown as string }),
+      ).rejects.toMatchObject({ name: "InvalidReferenceError" });
+    await router.close();
+  });
+});
