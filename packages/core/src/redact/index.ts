@@ -58,6 +58,11 @@ export interface RedactorOptions {
    */
   maxAgeMs?: number | undefined;
   /**
+   * The clock registrations age by (milliseconds), e.g. a fake one in tests.
+   * @default Date
+   */
+  clock?: { now(): number } | undefined;
+  /**
    * Receives warnings (a value too short to mask). Messages name the key, never the value.
    * @default `process.emitWarning` with code `KEYWAY_SHORT_SECRET`
    */
@@ -82,6 +87,9 @@ class DefaultRedactor implements Redactor {
   /** Keyed by `t` + text or `b` + base64 of a binary value; in registration order, oldest first. */
   readonly #values = new Map<string, Registration>();
   #nextExpiry = Number.POSITIVE_INFINITY;
+  readonly #clock: { now(): number };
+  /** Counts the registrations dropped so far (see {@link Redactor.generation}). */
+  #generation = 0;
 
   constructor(options: RedactorOptions) {
     this.mask = options.mask ?? MASK;
@@ -89,6 +97,7 @@ class DefaultRedactor implements Redactor {
     const anywhere = integerOption("anywhereLength", options.anywhereLength, 8, 4);
     this.#maxValues = integerOption("maxValues", options.maxValues, 10_000, 1);
     this.#maxAgeMs = options.maxAgeMs ?? 86_400_000;
+    this.#clock = options.clock ?? Date;
     if (!(this.#maxAgeMs > 0))
       throw new ConfigurationError("redactor option maxAgeMs must be a positive number");
     if (this.mask.length === 0) throw new ConfigurationError("redactor option mask must not be empty");
@@ -102,10 +111,18 @@ class DefaultRedactor implements Redactor {
     return this.#values.size;
   }
 
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get maxAgeMs(): number {
+    return this.#maxAgeMs;
+  }
+
   register(value: string | SecretValue, options: RegisterOptions = {}): void {
     const { id, plain } = identify(value);
     if (id === undefined) return; // empty values are never registered (Kestra #10526)
-    const now = Date.now();
+    const now = this.#clock.now();
     this.#expire(now);
     const existing = this.#values.get(id);
     if (existing !== undefined) {
@@ -134,7 +151,7 @@ class DefaultRedactor implements Redactor {
 
   redact(text: string): string {
     if (this.#values.size === 0) return text;
-    this.#expire(Date.now());
+    this.#expire(this.#clock.now());
     return this.#engine.redact(text, this.mask);
   }
 
@@ -161,7 +178,7 @@ class DefaultRedactor implements Redactor {
         return Math.max(engine.maxLength - 1, word);
       },
       ranges: (bytes, from, openEnd) => {
-        this.#expire(Date.now());
+        this.#expire(this.#clock.now());
         return engine.ranges(bytes, from, openEnd);
       },
     });
@@ -209,6 +226,7 @@ class DefaultRedactor implements Redactor {
     if (oldest.done) return;
     const [id, registration] = oldest.value;
     this.#values.delete(id);
+    this.#generation++;
     this.#apply(plainOf(id), registration.excludeJsonKeys, -1);
   }
 }
