@@ -20,7 +20,7 @@ import {
 import { type CachedRef, cachedRef, PlanMemo } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
-import { formatRef, refId, type SecretRef, validateRef } from "./ref.js";
+import { assertSubkey, formatRef, refId, type SecretRef, validateRef } from "./ref.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
@@ -305,6 +305,7 @@ class CachingResolver implements SecretResolver {
   async #resolveAsync(input: SecretRef, options: ResolveOptions): Promise<SecretValue> {
     try {
       const ref = validateRef(input);
+      assertSubkey(options.subkey); // part of the reference: checked before the cache is read
       const value = await this.#resolveValue(ref, options);
       if (options.subkey === undefined) return value;
       let text: string;

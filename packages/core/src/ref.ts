@@ -100,6 +100,17 @@ export function assertTenant(tenant: unknown): asserts tenant is string | undefi
 }
 
 /**
+ * Throws {@link InvalidReferenceError} unless `subkey` is absent or a string (any string is a JSON
+ * key). Checked before anything is read: a number or an array would otherwise be turned into a
+ * string by the JSON lookup, and name another key than the caller's.
+ */
+export function assertSubkey(subkey: unknown): asserts subkey is string | undefined {
+  if (subkey !== undefined && typeof subkey !== "string") {
+    throw new InvalidReferenceError(`Invalid sub-key ${shown(subkey)}: a sub-key is a string (a JSON key).`);
+  }
+}
+
+/**
  * Validates a ref from untrusted input and returns a frozen copy holding only the three fields.
  * @throws InvalidReferenceError naming the field to fix.
  */

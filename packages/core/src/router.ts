@@ -23,6 +23,7 @@ import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
 import {
   assertNamespace,
+  assertSubkey,
   assertTenant,
   isWithinNamespace,
   namespaceChain,
@@ -264,6 +265,10 @@ class NamespaceRouter implements Router {
     const started = channels.resolve.hasSubscribers ? performance.now() : Number.NaN;
     // Read the ref once: a getter must not pass the caller check with one namespace and plan another.
     input = snapshot(input);
+    // The sub-key is part of the reference: checked with it, before any memo or cache is read.
+    if (options.subkey !== undefined && typeof options.subkey !== "string") {
+      return this.#resolveSlow(input, options, started, undefined, 0, 0);
+    }
     const plan =
       known ??
       (options.caller === undefined || options.caller === (input as Partial<SecretRef> | null)?.namespace
@@ -317,6 +322,7 @@ class NamespaceRouter implements Router {
     try {
       if (plan === undefined) {
         const ref = validateRef(input);
+        assertSubkey(options.subkey);
         found = await this.#climb(ref, options, deadlineAt);
         return this.#finish(ref, input, options, started, found);
       }

@@ -48,6 +48,7 @@ function backends() {
       "/__proto__": "root-proto-secret",
       "/constructor": "root-constructor-secret",
       "/toString": "root-tostring-secret",
+      "/CRED": '{"user":"svc-a","__proto__":"proto-leaf-secret","5":"five-leaf","":"empty-leaf"}',
     },
   });
   const company = createMemoryBackend({ name: "company", initial: { "company/DB": "company-db-secret" } });
@@ -75,16 +76,23 @@ async function freshResolver(): Promise<SecretResolver> {
 }
 
 /** The oracle: validate, then resolve the validated copy on a router that has memoized nothing. */
-async function expected(fresh: () => Promise<SecretResolver>, input: unknown): Promise<Outcome> {
+async function expected(
+  fresh: () => Promise<SecretResolver>,
+  input: unknown,
+  subkey?: unknown,
+): Promise<Outcome> {
   let ref: SecretRef;
   try {
     ref = validateRef(input);
+    if (subkey !== undefined && typeof subkey !== "string") return { error: "InvalidReferenceError" };
   } catch (error) {
     return { error: isSecretsError(error) ? error.name : "untyped" };
   }
   const resolver = await fresh();
   try {
-    return await outcome(() => resolver.resolve(ref));
+    return await outcome(() =>
+      resolver.resolve(ref, subkey === undefined ? undefined : { subkey: subkey as string }),
+    );
   } finally {
     await resolver.close();
   }
@@ -141,8 +149,22 @@ const namespaces = fc.oneof(
   validNamespace,
   invalidNamespace,
 );
+/** A sub-key is any string (a JSON key); anything else is not one. */
+const subkeys = fc.constantFrom<unknown>(undefined, "user", "", "__proto__", "constructor", "5", 5, null, [
+  "user",
+]);
 const keys = fc.oneof(
-  fc.constantFrom<unknown>("DB", "DB", "db", "Db", "__proto__", "constructor", "toString", "hasOwnProperty"),
+  fc.constantFrom<unknown>(
+    "DB",
+    "DB",
+    "CRED",
+    "db",
+    "Db",
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+  ),
   fc.constantFrom<unknown>(" DB", "DB ", "D|B", "DB|", "|DB", "D@B", "DB@1", "", "DB\0", "\uff24B"),
   fc.constantFrom<unknown>(5, null, undefined, new String("DB"), ["DB"], { toString: () => "DB" }),
   validKey,
@@ -186,7 +208,7 @@ const CONFUSABLE: unknown[] = [
 describe("trust issue #18 point 2: one validation point", () => {
   it("every router path gives what validate-then-resolve gives, warm or cold, crowded or not", async () => {
     await fc.assert(
-      fc.asyncProperty(refs, fc.boolean(), async (input, warmFirst) => {
+      fc.asyncProperty(refs, fc.boolean(), subkeys, async (input, warmFirst, subkey) => {
         const router = await freshRouter();
         try {
           if (warmFirst) await warm(router, input);
@@ -232,6 +254,23 @@ describe("trust issue #18 point 2: one validation point", () => {
                 : { error: explanation.error?.name ?? "no error" };
             await same(path, got);
           }
+          const wantLeaf = await expected(freshRouter, input, subkey);
+          const sameLeaf = (path: string, got: Outcome) =>
+            expect({ path, ...got }).toEqual({ path, ...wantLeaf });
+          sameLeaf(
+            "resolve of a sub-key",
+            await outcome(() => router.resolve(ref, { subkey: subkey as string })),
+          );
+          if (f && typeof f.key === "string" && typeof subkey === "string")
+            sameLeaf(
+              "render of a sub-key",
+              await outcome(() =>
+                router.render(`{{ secret(${literal(f.key as string)}, subkey=${literal(subkey)}) }}`, {
+                  namespace: f.namespace as string,
+                  tenant: f.tenant as string,
+                }),
+              ),
+            );
           let watched: Outcome;
           try {
             router.watch(ref, () => {}, { intervalMs: 3_600_000 }).close();
@@ -249,13 +288,13 @@ describe("trust issue #18 point 2: one validation point", () => {
           await router.close();
         }
       }),
-      { numRuns: 200, examples: CONFUSABLE.map((ref) => [ref, true]) },
+      { numRuns: 200, examples: CONFUSABLE.map((ref) => [ref, true, undefined]) },
     );
   }, 60_000);
 
   it("a single resolver's memoized path gives what validate-then-resolve gives", async () => {
     await fc.assert(
-      fc.asyncProperty(refs, fc.boolean(), async (input, warmFirst) => {
+      fc.asyncProperty(refs, fc.boolean(), subkeys, async (input, warmFirst, subkey) => {
         const resolver = await freshResolver();
         try {
           if (warmFirst) await warm(resolver, input);
@@ -269,11 +308,15 @@ describe("trust issue #18 point 2: one validation point", () => {
             path: "resolve with options",
             ...(await outcome(() => resolver.resolve(ref, {}))),
           }).toEqual({ path: "resolve with options", ...want });
+          expect({
+            path: "resolve of a sub-key",
+            ...(await outcome(() => resolver.resolve(ref, { subkey: subkey as string }))),
+          }).toEqual({ path: "resolve of a sub-key", ...(await expected(freshResolver, input, subkey)) });
         } finally {
           await resolver.close();
         }
       }),
-      { numRuns: 200, examples: CONFUSABLE.map((ref) => [ref, true]) },
+      { numRuns: 200, examples: CONFUSABLE.map((ref) => [ref, true, undefined]) },
     );
   }, 60_000);
 
@@ -302,6 +345,41 @@ describe("trust issue #18 point 2: one validation point", () => {
       await expect(
         router.render("plain text", { namespace: namespace as unknown as string }),
       ).rejects.toMatchObject({ name: "InvalidReferenceError" });
+    await router.close();
+  });
+
+  it("watches of two backends whose names and ids join alike poll each its own backend", async () => {
+    // Backend "a|b" serving app/K and backend "a" serving tenant b's app/K once shared one poller.
+    const probed = new Map<string, number>();
+    const waiters: Array<() => void> = [];
+    const counting = (name: string) => {
+      const inner = createMemoryBackend({ name });
+      const probe = inner.probeVersion?.bind(inner);
+      return Object.assign(inner, {
+        probeVersion: async (ref: SecretRef, options: { signal?: AbortSignal }) => {
+          probed.set(name, (probed.get(name) ?? 0) + 1);
+          for (const wake of waiters.splice(0)) wake();
+          return (probe as NonNullable<typeof probe>)(ref, options);
+        },
+      });
+    };
+    const pipe = counting("a|b");
+    const plain = counting("a");
+    await pipe.put?.({ namespace: "app", key: "K" }, "pipe-backend-value");
+    await plain.put?.({ tenant: "b", namespace: "app", key: "K" }, "tenant-b-value");
+    const router = createRouter({
+      backends: { "a|b": pipe, a: plain },
+      rules: [
+        { match: "", backend: "a|b" },
+        { match: "", tenant: "b", backend: "a" },
+      ],
+    });
+    const first = router.watch({ namespace: "app", key: "K" }, () => {}, { intervalMs: 5 });
+    const second = router.watch({ tenant: "b", namespace: "app", key: "K" }, () => {}, { intervalMs: 5 });
+    while ((probed.get("a|b") ?? 0) < 3) await new Promise<void>((wake) => waiters.push(wake));
+    expect(probed.get("a") ?? 0).toBeGreaterThan(0);
+    first.close();
+    second.close();
     await router.close();
   });
 });
