@@ -341,8 +341,17 @@ class CachingResolver implements SecretResolver {
 
   invalidate(ref: SecretRef): void {
     const id = refId(validateRef(ref));
-    for (const key of [...this.#cache.keys()])
-      if (key === id || key.startsWith(`${id}@`)) this.#cache.delete(key);
+    // A backend whose keys ignore case (env: `db` reads SECRET_DB) caches one secret under each
+    // spelling read: all of them go, or a rotation seen through one spelling leaves the old value
+    // under the others (namespaces differing only in case go too: at worst one more read). Valid
+    // ids hold no `@` but the version's.
+    const ignoreCase = !this.#backend.capabilities.caseSensitiveKeys;
+    const target = ignoreCase ? id.toUpperCase() : id;
+    for (const key of [...this.#cache.keys()]) {
+      const at = key.indexOf("@");
+      const base = at === -1 ? key : key.slice(0, at);
+      if ((ignoreCase ? base.toUpperCase() : base) === target) this.#cache.delete(key);
+    }
   }
 
   stats(): ResolverStats {

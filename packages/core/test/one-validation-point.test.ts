@@ -20,9 +20,11 @@ import {
   isValidKey,
   isValidNamespace,
   type Router,
+  type SecretBackend,
+  SecretNotFoundError,
   type SecretRef,
   type SecretResolver,
-  type SecretValue,
+  SecretValue,
   validateRef,
 } from "../src/index.js";
 
@@ -380,6 +382,27 @@ describe("trust issue #18 point 2: one validation point", () => {
     expect(probed.get("a") ?? 0).toBeGreaterThan(0);
     first.close();
     second.close();
+    await router.close();
+  });
+
+  it("a backend whose keys ignore case: invalidating one spelling drops the cached others", async () => {
+    // The env backend reads SECRET_DB for `db`, `Db` and `DB`: one secret under three cache ids.
+    let value = "first-db-password";
+    const insensitive: SecretBackend = {
+      name: "insensitive",
+      capabilities: { ...createMemoryBackend().capabilities, write: false, caseSensitiveKeys: false },
+      async get(ref) {
+        if (ref.key.toUpperCase() !== "DB") throw new SecretNotFoundError(ref.key);
+        return SecretValue.fromText(value);
+      },
+    };
+    const router = createRouter({ backends: { env: insensitive }, rules: [{ match: "", backend: "env" }] });
+    for (const key of ["db", "Db", "DB"])
+      expect((await router.resolve({ namespace: "app", key })).reveal()).toBe(value);
+    value = "rotated-db-password";
+    router.invalidate({ namespace: "app", key: "DB" }); // what a watch of `DB` does on a change
+    for (const key of ["db", "Db", "DB"])
+      expect((await router.resolve({ namespace: "app", key })).reveal()).toBe("rotated-db-password");
     await router.close();
   });
 });
