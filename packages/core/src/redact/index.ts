@@ -52,7 +52,8 @@ export interface RedactorOptions {
   maxValues?: number | undefined;
   /**
    * How long a value stays registered after its last `register` call. Registering again refreshes
-   * it, so register values on every use (the resolver does), not only when first fetched.
+   * it, so register values on every use, not only when first fetched (the resolver registers a
+   * cached value again when this redactor dropped any registration since, or half of this passed).
    * `Infinity` keeps values until `maxValues` pushes them out.
    * @default 86_400_000 (24 hours)
    */
