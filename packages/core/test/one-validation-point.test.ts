@@ -20,6 +20,7 @@ import {
   isValidKey,
   isValidNamespace,
   type Router,
+  refId,
   type SecretBackend,
   SecretNotFoundError,
   type SecretRef,
@@ -404,5 +405,36 @@ describe("trust issue #18 point 2: one validation point", () => {
     for (const key of ["db", "Db", "DB"])
       expect((await router.resolve({ namespace: "app", key })).reveal()).toBe("rotated-db-password");
     await router.close();
+  });
+
+  it("refId is injective over every ref, valid or not (a version after `@` included)", () => {
+    // Strings made mostly of the separators, the escape and the version mark, to collide if anything can.
+    const text = fc.string({ unit: fc.constantFrom("|", "\\", "@", "a", ""), maxLength: 6 });
+    const ref = fc.record(
+      { tenant: fc.option(text, { nil: undefined }), namespace: text, key: text },
+      { requiredKeys: ["namespace", "key"] },
+    );
+    const version = fc.option(text, { nil: undefined });
+    const idOf = ([r, v]: [SecretRef, string | undefined]) =>
+      v === undefined ? refId(r) : `${refId(r)}@${v}`;
+    fc.assert(
+      fc.property(fc.tuple(ref, version), fc.tuple(ref, version), (a, b) => {
+        const same =
+          a[0].tenant === b[0].tenant &&
+          a[0].namespace === b[0].namespace &&
+          a[0].key === b[0].key &&
+          a[1] === b[1];
+        expect(idOf(a) === idOf(b)).toBe(same);
+      }),
+      {
+        numRuns: 5000,
+        examples: [
+          [
+            [{ tenant: "", namespace: "n", key: "K" }, undefined],
+            [{ namespace: "n", key: "K" }, undefined],
+          ],
+        ],
+      },
+    );
   });
 });
