@@ -238,8 +238,9 @@ function envValue(
   envs: Readonly<Record<string, string>>,
   fail: (e: SecretsError, id: string) => void,
 ): string {
-  const value = envs[name];
-  if (value !== undefined) return value;
+  // Own names only: `envs.constructor` must not print Object's constructor (trust issue #18 point 2).
+  const value = Object.hasOwn(envs, name) ? envs[name] : undefined;
+  if (typeof value === "string") return value;
   fail(
     new TemplateError(`envs.${name} is not set: define the environment variable ENV_${name.toUpperCase()}.`),
     `envs.${name}`,

@@ -437,4 +437,25 @@ describe("trust issue #18 point 2: one validation point", () => {
       },
     );
   });
+
+  it("{{ envs.name }} reads own names only: constructor, __proto__ and toString are not set", async () => {
+    const router = createRouter({
+      backends: { root: createMemoryBackend() },
+      rules: [{ match: "", backend: "root" }],
+      envs: { home: "/home/app", constructor: "own-constructor" },
+    });
+    expect(await router.render("{{ envs.home }} {{ envs.constructor }}", { namespace: "a" })).toBe(
+      "/home/app own-constructor",
+    );
+    const bare = createRouter({
+      backends: { root: createMemoryBackend() },
+      rules: [{ match: "", backend: "root" }],
+    });
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"])
+      await expect(bare.render(`{{ envs.${name} }}`, { namespace: "a" })).rejects.toMatchObject({
+        name: "TemplateError",
+      });
+    await router.close();
+    await bare.close();
+  });
 });
