@@ -20,7 +20,7 @@ import {
 import { type CachedRef, cachedRef, PlanMemo } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
-import { formatRef, refId, type SecretRef, validateRef } from "./ref.js";
+import { assertSubkey, formatRef, refId, type SecretRef, validateRef } from "./ref.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
@@ -136,6 +136,16 @@ class CachingResolver implements SecretResolver {
   #cachedNotFound = 0;
   readonly #errors: Partial<Record<SecretsErrorCode, number>> = {};
   readonly #plans = new PlanMemo<CachedRef>((ref) => [cachedRef(ref)]);
+  /**
+   * How long after registering a value a hit registers it again: half the redactor's `maxAgeMs`,
+   * so a value returned stays registered at least that long after. A redactor that does not say
+   * when it drops registrations (no `generation`): 0, every hit registers.
+   */
+  readonly #renewAfter: number;
+  /** The redactor's `generation` when last read; a change means it dropped some registrations. */
+  #generation: number | undefined;
+  /** When (the cache's clock) the redactor was last seen dropping registrations: values registered by then are registered again at their next hit. */
+  #forgottenAt = -1;
 
   constructor(options: ResolverOptions) {
     this.#backend = options.backend;
@@ -147,6 +157,9 @@ class CachingResolver implements SecretResolver {
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#retry = options.retry;
     this.redactor = options.redactor ?? createRedactor();
+    this.#generation = this.redactor.generation;
+    this.#renewAfter =
+      typeof this.#generation === "number" ? Math.floor((this.redactor.maxAgeMs ?? Infinity) / 2) : 0;
     this.#cache = new LRUCache<string, Entry, FetchContext>({
       max: this.#settings.maxEntries,
       ttl: Math.max(1, this.#settings.ttlMs),
@@ -224,13 +237,14 @@ class CachingResolver implements SecretResolver {
    */
   peek(ref: SecretRef, id: string, memo?: HitMemo): LiveValue | null | undefined {
     const now = this.#ttlClock.now();
+    if (this.redactor.generation !== this.#generation) this.#redactorForgot(now);
     const last = memo?.entry;
     if (last !== undefined && now < last.hotUntil) {
       if ((memo as HitMemo).touched !== now) {
         (memo as HitMemo).touched = now;
         this.#cache.get(id); // renews its recency
       }
-      return this.#hotHit(ref, last);
+      return this.#hotHit(ref, last, now);
     }
     // One lookup instead of `getRemainingTTL(id) > 0` then `get(id)`: two lookups were a third of
     // a hit's cost. A returned entry has moved to most recently used, as before.
@@ -241,14 +255,16 @@ class CachingResolver implements SecretResolver {
         memo.entry = entry;
         memo.touched = now;
       }
-      return this.#hotHit(ref, entry);
+      return this.#hotHit(ref, entry, now);
     }
     return this.#peekNotHot(ref, id, entry, now);
   }
 
   /** A hit of a hot entry: its value, or `null` for a cached not-found (counted as `peek` says). */
-  #hotHit(ref: SecretRef, entry: Entry): LiveValue | null {
+  #hotHit(ref: SecretRef, entry: Entry, now: number): LiveValue | null {
     if (entry.value === undefined) return this.#negativeHit(ref);
+    // A hot entry is within its renewal time (`hotUntil` never passes it); only a drop counts.
+    if (entry.registeredAt <= this.#forgottenAt) this.#register(ref, entry as LiveValue, now);
     this.#hits++;
     if (cacheChannel.hasSubscribers) this.#publishCache(ref, "hit");
     return entry as LiveValue;
@@ -272,6 +288,12 @@ class CachingResolver implements SecretResolver {
     // the test this replaces, stops just before it.
     if (!(entry.expiresAt - now > 0)) return undefined;
     if (value === undefined) return this.#negativeHit(ref);
+    if (this.#due(entry, now)) {
+      this.#register(ref, entry as LiveValue, now);
+      // Hot again until its next renewal (a stale value never is: see `hotBound`). The entry was
+      // just read from the cache, so it is live: this never revives an evicted entry's memo.
+      if (!value.stale) entry.hotUntil = this.#hotUntil(entry as LiveValue, entry.registeredAt);
+    }
     this.#hits++;
     if (value.stale) this.#staleServed++;
     else if (this.#refreshWindow > 0 && entry.freshUntil - now <= this.#refreshWindow)
@@ -283,6 +305,7 @@ class CachingResolver implements SecretResolver {
   async #resolveAsync(input: SecretRef, options: ResolveOptions): Promise<SecretValue> {
     try {
       const ref = validateRef(input);
+      assertSubkey(options.subkey); // part of the reference: checked before the cache is read
       const value = await this.#resolveValue(ref, options);
       if (options.subkey === undefined) return value;
       let text: string;
@@ -318,8 +341,17 @@ class CachingResolver implements SecretResolver {
 
   invalidate(ref: SecretRef): void {
     const id = refId(validateRef(ref));
-    for (const key of [...this.#cache.keys()])
-      if (key === id || key.startsWith(`${id}@`)) this.#cache.delete(key);
+    // A backend whose keys ignore case (env: `db` reads SECRET_DB) caches one secret under each
+    // spelling read: all of them go, or a rotation seen through one spelling leaves the old value
+    // under the others (namespaces differing only in case go too: at worst one more read). Valid
+    // ids hold no `@` but the version's.
+    const ignoreCase = !this.#backend.capabilities.caseSensitiveKeys;
+    const target = ignoreCase ? id.toUpperCase() : id;
+    for (const key of [...this.#cache.keys()]) {
+      const at = key.indexOf("@");
+      const base = at === -1 ? key : key.slice(0, at);
+      if ((ignoreCase ? base.toUpperCase() : base) === target) this.#cache.delete(key);
+    }
   }
 
   stats(): ResolverStats {
@@ -434,6 +466,9 @@ class CachingResolver implements SecretResolver {
           backend: this.#backend.name,
         });
       if (entry.value === undefined) throw new SecretNotFoundError(ref.key, { backend: this.#backend.name });
+      // Usually just loaded (and registered); a load shared with a caller may be older than that.
+      const now = this.#ttlClock.now();
+      if (this.#due(entry, now)) this.#register(ref, entry as LiveValue, now);
       if (entry.value.stale) this.#staleServed++;
       return entry.value;
     } catch (error) {
@@ -449,12 +484,56 @@ class CachingResolver implements SecretResolver {
     }
     this.#hits++;
     const value = entry.value;
+    const now = this.#ttlClock.now();
+    if (this.#due(entry, now)) this.#register(ref, entry as LiveValue, now);
     if (value.stale) this.#staleServed++;
-    else if (this.#refreshWindow > 0 && entry.freshUntil - this.#ttlClock.now() <= this.#refreshWindow)
+    else if (this.#refreshWindow > 0 && entry.freshUntil - now <= this.#refreshWindow)
       this.#refreshAhead(ref, id);
     // Checked here, not only in publish(), so a hit allocates no event closure.
     if (cacheChannel.hasSubscribers) this.#publishCache(ref, value.stale ? "stale" : "hit");
     return value;
+  }
+
+  /**
+   * Whether a live value entry must be registered again before it is returned: the redactor may
+   * have dropped it (its `generation` moved since the value was registered), or half its
+   * `maxAgeMs` has passed. Trust issue #18 point 3: a cached value is returned on every hit, and
+   * the redactor forgets registrations nobody renews, so the hit renews them, here, cheaply.
+   */
+  #due(entry: Entry, now: number): boolean {
+    if (this.redactor.generation !== this.#generation) this.#redactorForgot(now);
+    return entry.registeredAt <= this.#forgottenAt || now - entry.registeredAt >= this.#renewAfter;
+  }
+
+  /** The redactor dropped registrations, which ones is not known: every value is due at its next hit. */
+  #redactorForgot(now: number): void {
+    this.#generation = this.redactor.generation;
+    this.#forgottenAt = now;
+  }
+
+  #register(ref: SecretRef, entry: LiveValue, now: number): void {
+    this.#registerValue(ref, entry.value, now);
+    entry.registeredAt = this.#registrationTime(now);
+  }
+
+  /**
+   * Registers a value about to be returned. What this registration drops (the oldest values, past
+   * `maxValues`) is seen at once, so only the values registered before it are due again, not this one.
+   */
+  #registerValue(ref: SecretRef, value: SecretValue, now: number): void {
+    this.redactor.register(value, { key: ref.key });
+    if (this.redactor.generation !== this.#generation) this.#redactorForgot(now);
+  }
+
+  /** A registration time after the last drop seen, so a value registered again is not due again at once. */
+  #registrationTime(now: number): number {
+    return Math.max(now, this.#forgottenAt + 1);
+  }
+
+  /** The hot bound of a fresh value entry registered at `registeredAt` (see `Entry.hotUntil`). */
+  #hotUntil(entry: LiveValue, registeredAt: number): number {
+    const bound = hotBound(entry.value, 0, entry.expiresAt, entry.freshUntil, this.#refreshWindow);
+    return Math.min(bound, registeredAt + this.#renewAfter);
   }
 
   #publishCache(ref: SecretRef, decision: CacheEvent["decision"]): void {
@@ -501,23 +580,34 @@ class CachingResolver implements SecretResolver {
         signal,
         this.#random,
       );
-      this.redactor.register(value, { key: ref.key });
+      this.#registerValue(ref, value, this.#ttlClock.now());
       const expiresAt = this.#stamp(entryOptions, this.#jitteredTtl());
       const start = entryOptions.start as number;
-      return new Entry(value, expiresAt, hotBound(value, start, expiresAt, expiresAt, this.#refreshWindow));
+      const registeredAt = this.#registrationTime(start);
+      const hot = Math.min(
+        hotBound(value, start, expiresAt, expiresAt, this.#refreshWindow),
+        registeredAt + this.#renewAfter,
+      );
+      return new Entry(value, expiresAt, hot, registeredAt);
     } catch (raw) {
       const error = toSecretsError(raw, this.#backend.name, signal, ref);
       if (error instanceof SecretNotFoundError && this.#settings.negativeTtlMs > 0) {
         const expiresAt = this.#stamp(entryOptions, this.#settings.negativeTtlMs);
-        return new Entry(undefined, expiresAt, Math.floor(expiresAt));
+        return new Entry(undefined, expiresAt, Math.floor(expiresAt), 0);
       }
       const fallback = this.#staleFallback(error, stale);
       if (fallback) {
         const { value, freshUntil } = fallback;
+        // The kept value is returned again: registered again, as every value returned is.
+        this.#registerValue(ref, value, this.#ttlClock.now());
         const expiresAt = this.#stamp(entryOptions, fallback.ttl);
         const start = entryOptions.start as number;
-        const hot = hotBound(value, start, expiresAt, freshUntil, this.#refreshWindow);
-        return new FallbackEntry(value, expiresAt, hot, freshUntil);
+        const registeredAt = this.#registrationTime(start);
+        const hot = Math.min(
+          hotBound(value, start, expiresAt, freshUntil, this.#refreshWindow),
+          registeredAt + this.#renewAfter,
+        );
+        return new FallbackEntry(value, expiresAt, hot, registeredAt, freshUntil);
       }
       throw error;
     } finally {

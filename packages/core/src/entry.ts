@@ -3,7 +3,7 @@ import type { SecretValue } from "./value.js";
 
 /**
  * A cache entry: a value, or a cached not-found (`value` undefined). One exists per cached secret,
- * so it is kept to four fields, and its times to integers where the clock gives integers (V8 keeps
+ * so it is kept to five fields, and its times to integers where the clock gives integers (V8 keeps
  * small integers in the object; other numbers each take a separate 16-byte box).
  */
 export class Entry {
@@ -31,6 +31,13 @@ export class Entry {
      * hitting.
      */
     public hotUntil: number,
+    /**
+     * When the value was last registered with the redactor (the cache's clock, ticks after the
+     * last time the redactor was seen dropping registrations). A hit registers the value again
+     * when the redactor may have dropped it since, or when half the redactor's `maxAgeMs` has
+     * passed (see `#renewAfter` in cache.ts); {@link hotUntil} never goes past that half.
+     */
+    public registeredAt: number,
   ) {}
 
   /** When the value stops being fresh: when it expires, except in a stale-if-error entry. */
@@ -62,9 +69,10 @@ export class FallbackEntry extends Entry {
     value: SecretValue,
     expiresAt: number,
     hotUntil: number,
+    registeredAt: number,
     readonly fresh: number,
   ) {
-    super(value, expiresAt, hotUntil);
+    super(value, expiresAt, hotUntil, registeredAt);
   }
 
   override get freshUntil(): number {

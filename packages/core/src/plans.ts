@@ -109,7 +109,13 @@ export class PlanMemo<L extends CachedRef> {
     return built;
   }
 
-  /** The memoized plan of `input`, if any (the lookup half of {@link planFor}, small enough to inline). */
+  /**
+   * The memoized plan of `input`, if any (the lookup half of {@link planFor}, small enough to
+   * inline). Only a ref whose three fields are identical (`===`) to those of a ref the memo
+   * validated is answered: anything else, `""` for "no tenant" included, goes to the path that
+   * validates it. This is the one check before a memo or cache lookup; it is what validation would
+   * say, without reading each character on every cached resolve.
+   */
   known(input: SecretRef): Plan<L> | undefined {
     if (typeof input !== "object" || input === null) return undefined;
     const { tenant, namespace, key } = input;
@@ -119,11 +125,17 @@ export class PlanMemo<L extends CachedRef> {
     return this.#crowdedKeys.size === 0 ? undefined : this.#crowdedPlan(tenant, namespace, key);
   }
 
+  /**
+   * A crowded key's plan, by id. The plan found is compared field by field, as the chain's are:
+   * the memo answers only an input identical to a ref it validated, so a memo hit is as good as
+   * validating the input, and nothing depends on how ids are built (trust issue #18 point 2).
+   */
   #crowdedPlan(tenant: unknown, namespace: unknown, key: unknown): Plan<L> | undefined {
     if (typeof key !== "string" || !this.#crowdedKeys.has(key) || typeof namespace !== "string")
       return undefined;
     if (tenant !== undefined && typeof tenant !== "string") return undefined;
-    return this.#crowded.get(refId({ tenant, namespace, key }));
+    const plan = this.#crowded.get(refId({ tenant, namespace, key }));
+    return plan !== undefined && plan.namespace === namespace && plan.tenant === tenant ? plan : undefined;
   }
 
   #build(ref: SecretRef, next: Plan<L> | undefined): Plan<L> {

@@ -100,6 +100,17 @@ export function assertTenant(tenant: unknown): asserts tenant is string | undefi
 }
 
 /**
+ * Throws {@link InvalidReferenceError} unless `subkey` is absent or a string (any string is a JSON
+ * key). Checked before anything is read: a number or an array would otherwise be turned into a
+ * string by the JSON lookup, and name another key than the caller's.
+ */
+export function assertSubkey(subkey: unknown): asserts subkey is string | undefined {
+  if (subkey !== undefined && typeof subkey !== "string") {
+    throw new InvalidReferenceError(`Invalid sub-key ${shown(subkey)}: a sub-key is a string (a JSON key).`);
+  }
+}
+
+/**
  * Validates a ref from untrusted input and returns a frozen copy holding only the three fields.
  * @throws InvalidReferenceError naming the field to fix.
  */
@@ -114,14 +125,32 @@ export function validateRef(ref: unknown): SecretRef {
   return Object.freeze(tenant === undefined ? { namespace, key } : { tenant, namespace, key });
 }
 
+/** The characters {@link refId} escapes in a field: its separators and the escape itself. */
+const ID_SPECIAL = /[\\|@]/;
+const ID_SPECIALS = /[\\|@]/g;
+
+/** A field as it appears in an id: `\`, `|` and `@` escaped with `\` (never present in a valid ref). */
+function idField(text: string): string {
+  return ID_SPECIAL.test(text) ? text.replace(ID_SPECIALS, "\\$&") : text;
+}
+
 /**
- * A string that identifies a ref exactly: the cache key and map key. The separator cannot
- * occur in any field, so distinct refs never share an id.
+ * A string that identifies a ref exactly: the cache key and map key. Injective over every ref,
+ * valid or not (trust issue #18 point 2: `""` and "no tenant" once shared an id, so a memo keyed
+ * by it served the untenanted secret to `{ tenant: "" }`): fields are joined by `|`, a ref without
+ * a tenant has two fields and one with a tenant three, and a `\`, `|` or `@` inside a field is
+ * escaped, so the fields are read back unambiguously, and `@` after the id (a version, see cache.ts)
+ * cannot be confused with a field. Valid refs hold none of those characters: their ids are the
+ * plain fields.
  */
 export function refId(ref: SecretRef): string {
   // join builds one flat string; a template literal builds a rope that the cache's map would
   // flatten on first use and then keep both (40 bytes more per cached secret).
-  return [ref.tenant ?? "", ref.namespace, ref.key].join("|");
+  const namespace = idField(ref.namespace);
+  const key = idField(ref.key);
+  return ref.tenant === undefined
+    ? [namespace, key].join("|")
+    : [idField(ref.tenant), namespace, key].join("|");
 }
 
 /** A readable form for messages: `tenant/namespace/KEY` (root shown as `<root>`). */

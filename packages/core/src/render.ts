@@ -12,7 +12,7 @@ import {
   TemplateError,
 } from "./errors.js";
 import type { Redactor } from "./redact/types.js";
-import { assertTenant, type SecretRef, validateRef } from "./ref.js";
+import { assertNamespace, assertTenant, refId, type SecretRef, validateRef } from "./ref.js";
 import { extractSubkey } from "./subkey.js";
 import { engineLiteral, type SecretCall, scanTemplate, type Tag } from "./template.js";
 import type { SecretValue } from "./value.js";
@@ -98,6 +98,9 @@ export async function renderTemplates(
 ): Promise<string[]> {
   const mode = options.mode ?? "final";
   if (!["final", "pebble", "jinja"].includes(mode)) throw new TemplateError(`Unknown render mode '${mode}'.`);
+  // The flow's namespace and tenant are part of every reference (and the caller of each): checked
+  // here, once, whether or not the text has a secret() call (trust issue #18 point 2).
+  assertNamespace(options.namespace);
   assertTenant(options.tenant);
   const scanned = texts.map((text) => scanTemplate(text));
   const calls = scanned.flatMap((tags) =>
@@ -157,8 +160,9 @@ function staticCalls(tags: readonly Tag[]): SecretCall[] {
   return tags.flatMap((tag) => tag.calls.filter((c) => c.kind === "static"));
 }
 
+/** The secret a call reads; the tenant is the render's. Injective, as refId is (the fields may be invalid). */
 function targetId(call: SecretCall, options: RenderOptions): string {
-  return `${call.namespace ?? options.namespace}|${call.key}`;
+  return refId({ namespace: call.namespace ?? options.namespace, key: call.key ?? "" });
 }
 
 /** Resolves each distinct target once, all at the same time. */
@@ -235,8 +239,9 @@ function envValue(
   envs: Readonly<Record<string, string>>,
   fail: (e: SecretsError, id: string) => void,
 ): string {
-  const value = envs[name];
-  if (value !== undefined) return value;
+  // Own names only: `envs.constructor` must not print Object's constructor (trust issue #18 point 2).
+  const value = Object.hasOwn(envs, name) ? envs[name] : undefined;
+  if (typeof value === "string") return value;
   fail(
     new TemplateError(`envs.${name} is not set: define the environment variable ENV_${name.toUpperCase()}.`),
     `envs.${name}`,

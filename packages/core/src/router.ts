@@ -23,6 +23,7 @@ import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
 import {
   assertNamespace,
+  assertSubkey,
   assertTenant,
   isWithinNamespace,
   namespaceChain,
@@ -270,6 +271,10 @@ class NamespaceRouter implements Router {
     const started = channels.resolve.hasSubscribers ? performance.now() : Number.NaN;
     // Read the ref once: a getter must not pass the caller check with one namespace and plan another.
     input = snapshot(input);
+    // The sub-key is part of the reference: checked with it, before any memo or cache is read.
+    if (options.subkey !== undefined && typeof options.subkey !== "string") {
+      return this.#resolveSlow(input, options, started, undefined, 0, 0);
+    }
     const plan =
       known ??
       (options.caller === undefined || options.caller === (input as Partial<SecretRef> | null)?.namespace
@@ -323,6 +328,7 @@ class NamespaceRouter implements Router {
     try {
       if (plan === undefined) {
         const ref = validateRef(input);
+        assertSubkey(options.subkey);
         found = await this.#climb(ref, options, deadlineAt);
         return this.#finish(ref, input, options, started, found);
       }
@@ -635,7 +641,11 @@ class NamespaceRouter implements Router {
   }
 
   ruleFor(namespace: string, tenant?: string): RouteRule | undefined {
-    const memoKey = `${tenant ?? ""}|${namespace}`;
+    // A public entry: anything but strings serves nothing, and the memo key is injective (`""` is
+    // not "no tenant", trust issue #18 point 2), so the answer never depends on what came before.
+    if (typeof namespace !== "string" || (tenant !== undefined && typeof tenant !== "string"))
+      return undefined;
+    const memoKey = refId({ tenant, namespace, key: "" });
     let rule = this.#ruleMemo.get(memoKey);
     if (rule === undefined) {
       rule = null;

@@ -254,7 +254,8 @@ export class Watches {
 
   /** @internal The shared poller of a level, created on first use. */
   poller(level: PlannedLevel): Poller {
-    const key = `${level.rule.backend}|${level.id}`;
+    // Injective: a backend's name may hold `|` (any YAML key), and ids do (refId).
+    const key = JSON.stringify([level.rule.backend, level.id]);
     let poller = this.#pollers.get(key);
     if (!poller) {
       poller = new Poller(level, () => this.#pollers.delete(key));

@@ -52,11 +52,17 @@ export interface RedactorOptions {
   maxValues?: number | undefined;
   /**
    * How long a value stays registered after its last `register` call. Registering again refreshes
-   * it, so register values on every use (the resolver does), not only when first fetched.
+   * it, so register values on every use, not only when first fetched (the resolver registers a
+   * cached value again when this redactor dropped any registration since, or half of this passed).
    * `Infinity` keeps values until `maxValues` pushes them out.
    * @default 86_400_000 (24 hours)
    */
   maxAgeMs?: number | undefined;
+  /**
+   * The clock registrations age by (milliseconds), e.g. a fake one in tests.
+   * @default Date
+   */
+  clock?: { now(): number } | undefined;
   /**
    * Receives warnings (a value too short to mask). Messages name the key, never the value.
    * @default `process.emitWarning` with code `KEYWAY_SHORT_SECRET`
@@ -82,6 +88,9 @@ class DefaultRedactor implements Redactor {
   /** Keyed by `t` + text or `b` + base64 of a binary value; in registration order, oldest first. */
   readonly #values = new Map<string, Registration>();
   #nextExpiry = Number.POSITIVE_INFINITY;
+  readonly #clock: { now(): number };
+  /** Counts the registrations dropped so far (see {@link Redactor.generation}). */
+  #generation = 0;
 
   constructor(options: RedactorOptions) {
     this.mask = options.mask ?? MASK;
@@ -89,6 +98,7 @@ class DefaultRedactor implements Redactor {
     const anywhere = integerOption("anywhereLength", options.anywhereLength, 8, 4);
     this.#maxValues = integerOption("maxValues", options.maxValues, 10_000, 1);
     this.#maxAgeMs = options.maxAgeMs ?? 86_400_000;
+    this.#clock = options.clock ?? Date;
     if (!(this.#maxAgeMs > 0))
       throw new ConfigurationError("redactor option maxAgeMs must be a positive number");
     if (this.mask.length === 0) throw new ConfigurationError("redactor option mask must not be empty");
@@ -102,10 +112,18 @@ class DefaultRedactor implements Redactor {
     return this.#values.size;
   }
 
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get maxAgeMs(): number {
+    return this.#maxAgeMs;
+  }
+
   register(value: string | SecretValue, options: RegisterOptions = {}): void {
     const { id, plain } = identify(value);
     if (id === undefined) return; // empty values are never registered (Kestra #10526)
-    const now = Date.now();
+    const now = this.#clock.now();
     this.#expire(now);
     const existing = this.#values.get(id);
     if (existing !== undefined) {
@@ -134,7 +152,7 @@ class DefaultRedactor implements Redactor {
 
   redact(text: string): string {
     if (this.#values.size === 0) return text;
-    this.#expire(Date.now());
+    this.#expire(this.#clock.now());
     return this.#engine.redact(text, this.mask);
   }
 
@@ -157,7 +175,7 @@ class DefaultRedactor implements Redactor {
       mask: Buffer.from(this.mask, "utf8"),
       pendingFrom: (bytes, from) => engine.pendingFrom(bytes, from),
       ranges: (bytes, from, openEnd) => {
-        this.#expire(Date.now());
+        this.#expire(this.#clock.now());
         return engine.ranges(bytes, from, openEnd);
       },
     });
@@ -205,6 +223,7 @@ class DefaultRedactor implements Redactor {
     if (oldest.done) return;
     const [id, registration] = oldest.value;
     this.#values.delete(id);
+    this.#generation++;
     this.#apply(plainOf(id), registration.excludeJsonKeys, -1);
   }
 }

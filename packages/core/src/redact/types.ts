@@ -30,4 +30,12 @@ export interface Redactor {
   stream(): Transform;
   /** How many distinct values are registered. */
   readonly size: number;
+  /**
+   * Changes each time a registration is dropped (`maxValues`, `maxAgeMs`). A cache that registered
+   * a value and sees the same generation knows the value is still registered, so it need not
+   * register it again on every hit. A redactor without it has every value registered on every use.
+   */
+  readonly generation?: number | undefined;
+  /** How long a registration lasts after its last `register` call (ms); `Infinity`: until `maxValues` drops it. */
+  readonly maxAgeMs?: number | undefined;
 }
