@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { SecretsError, worstError } from "@keyway/core";
+import { type SearchedLevel, SecretNotFoundError, SecretsError, worstError } from "@keyway/core";
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
@@ -54,6 +54,8 @@ export function exitCodeOf(errors: readonly SecretsError[]): number {
  * anything else shows only its kind.
  */
 export function describeError(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof SecretNotFoundError && error.searched?.length)
+    return { message: `${error.message} ${searchedText(error.searched)}`, exitCode: error.exitCode };
   if (error instanceof SecretsError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
@@ -63,6 +65,20 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   }
   const name = error instanceof Error ? error.name : typeof error;
   return { message: `unexpected ${name}; run with KEYWAY_DEBUG=1 for details`, exitCode: EXIT.other };
+}
+
+/** "Searched 'a.b' and 'a' in backend 'team', then the root in backend 'env'." */
+export function searchedText(searched: ReadonlyArray<SearchedLevel>): string {
+  const runs: Array<{ backend: string; namespaces: string[] }> = [];
+  for (const { namespace, backend } of searched) {
+    const last = runs.at(-1);
+    const shown = namespace === "" ? "the root" : `'${namespace}'`;
+    if (last?.backend === backend) last.namespaces.push(shown);
+    else runs.push({ backend, namespaces: [shown] });
+  }
+  const list = (items: string[]) =>
+    items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+  return `Searched ${runs.map((r) => `${list(r.namespaces)} in backend '${r.backend}'`).join(", then ")}.`;
 }
 
 /**

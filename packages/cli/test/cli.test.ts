@@ -25,7 +25,18 @@ describe("keyway get / list / expression", () => {
   it("get of a missing key exits 2 with Kestra's message", async () => {
     const r = await cli(["get", "NOPE", "--namespace", "a.b"], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("keyway: Cannot find secret for key 'NOPE'.\n");
+    // Kestra's message word for word, then where it looked (CLI issue #20 point 3).
+    expect(r.stderr).toBe(
+      "keyway: Cannot find secret for key 'NOPE'. Searched 'a.b', 'a' and the root in backend 'env'.\n",
+    );
+  });
+
+  it("not found names each namespace searched and the backend of each", async () => {
+    const dir = await tempFiles({ "keyway.yaml": CONFIG });
+    const r = await cli(["get", "NOPE", "-n", "company.team.etl"], { cwd: dir });
+    expect(r.stderr).toBe(
+      "keyway: Cannot find secret for key 'NOPE'. Searched 'company.team.etl' and 'company.team' in backend 'team', then 'company' and the root in backend 'env'.\n",
+    );
   });
 
   it("an invalid reference exits 3 before any backend call", async () => {

@@ -49,12 +49,25 @@ export abstract class SecretsError extends Error {
 export class SecretNotFoundError extends SecretsError {
   override readonly name: string = "SecretNotFoundError";
   readonly code = "NOT_FOUND";
+  /**
+   * Where a router looked, nearest namespace first, each with the backend that serves it (set by
+   * the router; a backend's own not-found has none). The message stays Kestra's, word for word;
+   * the CLI adds this to it.
+   */
+  readonly searched: ReadonlyArray<SearchedLevel> | undefined;
   constructor(
     readonly key: string,
-    options?: SecretsErrorOptions,
+    options?: SecretsErrorOptions & { searched?: ReadonlyArray<SearchedLevel> | undefined },
   ) {
     super(`Cannot find secret for key '${key}'.`, options);
+    this.searched = options?.searched;
   }
+}
+
+/** One namespace a resolve looked in, and the backend that serves it. */
+export interface SearchedLevel {
+  readonly namespace: string;
+  readonly backend: string;
 }
 
 /** The secret exists but has no such top-level JSON key (Kestra's message). */

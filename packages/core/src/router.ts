@@ -15,6 +15,7 @@ import {
   InvalidSecretValueError,
   isSecretsError,
   ReadOnlyError,
+  type SearchedLevel,
   SecretNotFoundError,
   type SecretsError,
 } from "./errors.js";
@@ -350,7 +351,8 @@ class NamespaceRouter implements Router {
           if (!(error instanceof SecretNotFoundError)) throw error;
         }
       }
-      if (found === undefined) throw new SecretNotFoundError(ref.key);
+      if (found === undefined)
+        throw new SecretNotFoundError(ref.key, { searched: this.#searched(ref, options) });
       return this.#finish(ref, input, options, started, found);
     } catch (raw) {
       throw this.#fail(input, options, started, found, this.#timedOut(raw, deadlineAt, signal));
@@ -703,7 +705,19 @@ class NamespaceRouter implements Router {
         `No rule serves namespace '${ref.namespace}'${who}: add one to 'namespaces'.`,
       );
     }
-    throw new SecretNotFoundError(ref.key);
+    throw new SecretNotFoundError(ref.key, { searched: this.#searched(ref, options) });
+  }
+
+  /** The namespaces a resolve of `ref` looks in, with each one's backend, for a not-found message. */
+  #searched(ref: SecretRef, options: ResolveOptions): SearchedLevel[] {
+    const caller = options.caller ?? ref.namespace;
+    const levels = options.inherit === false ? [ref.namespace] : namespaceChain(ref.namespace);
+    return levels.flatMap((namespace) => {
+      const rule = this.ruleFor(namespace, ref.tenant);
+      return rule && this.#mayRead(caller, namespace, ref.tenant)
+        ? [{ namespace, backend: rule.backend }]
+        : [];
+    });
   }
 
   /** The primary, then each replica in order, only while the one before is unavailable. */
