@@ -77,7 +77,9 @@ class Source {
   /** Offset just after the string literal whose quote is at `start`, or -1 if it is never closed. */
   stringEnd(start: number): number {
     const quote = this.text[start] as string;
-    return (this.#ends[quote] ??= this.#stringEnds(quote))[start + 1] as number;
+    const ends = this.#ends[quote] ?? this.#stringEnds(quote);
+    this.#ends[quote] = ends;
+    return ends[start + 1] as number;
   }
 
   /**
@@ -180,7 +182,8 @@ function closeFinder(source: Source): (from: number, closer: "}}" | "%}") => num
   const { text } = source;
   const noClose: Partial<Record<string, Uint8Array>> = {};
   return (from, closer) => {
-    const dead = (noClose[closer] ??= new Uint8Array(text.length + 1));
+    const dead = noClose[closer] ?? new Uint8Array(text.length + 1);
+    noClose[closer] = dead;
     const visited: number[] = [];
     let found = -1;
     for (let i = from; i < text.length; i++) {
