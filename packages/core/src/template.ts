@@ -68,6 +68,8 @@ export function scanTemplate(text: string): Tag[] {
  */
 class Source {
   readonly #ends: Partial<Record<string, Int32Array>> = {};
+  /** Characters read by direct string scans so far (see stringEnd). */
+  #direct = 0;
   readonly #next = new Map<string, { from: number; at: number }>();
   #call: { from: number; match: RegExpExecArray | null } | undefined;
   readonly #calls = /\bsecret\s*\(/g;
@@ -76,8 +78,21 @@ class Source {
 
   /** Offset just after the string literal whose quote is at `start`, or -1 if it is never closed. */
   stringEnd(start: number): number {
-    const quote = this.text[start] as string;
-    const ends = this.#ends[quote] ?? this.#stringEnds(quote);
+    const { text } = this;
+    const quote = text[start] as string;
+    let ends = this.#ends[quote];
+    if (ends === undefined && this.#direct <= text.length) {
+      // Most texts have a few short strings: read them directly, without allocating a table.
+      // Once that reading passes the text's length (stray quotes), the table takes over.
+      for (let i = start + 1; i < text.length; i++) {
+        this.#direct++;
+        work++;
+        if (text[i] === "\\") i++;
+        else if (text[i] === quote) return i + 1;
+      }
+      return -1;
+    }
+    ends ??= this.#stringEnds(quote);
     this.#ends[quote] = ends;
     return ends[start + 1] as number;
   }
@@ -122,6 +137,7 @@ class Source {
 }
 
 const BACKSLASH = 0x5c;
+const ENVS = /^envs\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
 function scan(source: Source): Tag[] {
   const { text } = source;
@@ -148,23 +164,24 @@ function scan(source: Source): Tag[] {
       i = open + 2;
       continue;
     }
-    const inner = { start: open + 2, end: close };
-    const calls = findCalls(source, inner.start, inner.end);
-    const expression = text.slice(inner.start, inner.end).trim();
-    work += close - open;
-    const sole =
-      calls.length === 1 && calls[0]?.kind === "static" && calls[0].source === expression
-        ? calls[0]
-        : undefined;
-    const envs = /^envs\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression)?.[1];
-    tags.push({
+    const calls = findCalls(source, open + 2, close);
+    const tag: { -readonly [K in keyof Tag]: Tag[K] } = {
       kind: next === "{" ? "output" : "statement",
       start: open,
       end: close + 2,
       calls,
-      ...(sole && next === "{" ? { sole } : {}),
-      ...(envs !== undefined && next === "{" ? { envs } : {}),
-    });
+    };
+    if (next === "{") {
+      // The expression is only read when it can be a lone call or `envs.name` (fewer strings).
+      const only = calls.length === 1 ? calls[0] : undefined;
+      const expression =
+        only?.kind === "static" || calls.length === 0 ? text.slice(open + 2, close).trim() : "";
+      work += close - open;
+      if (only?.kind === "static" && only.source === expression) tag.sole = only;
+      const envs = calls.length === 0 ? ENVS.exec(expression)?.[1] : undefined;
+      if (envs !== undefined) tag.envs = envs;
+    }
+    tags.push(tag);
     i = close + 2;
   }
   return tags;
