@@ -74,6 +74,9 @@ class Source {
   #call: { from: number; match: RegExpExecArray | null } | undefined;
   readonly #calls = /\bsecret\s*\(/g;
 
+  /** findCalls' working array, reused for every tag. */
+  readonly scratch: SecretCall[] = [];
+
   constructor(readonly text: string) {}
 
   /** Offset just after the string literal whose quote is at `start`, or -1 if it is never closed. */
@@ -197,16 +200,22 @@ function scan(source: Source): Tag[] {
  */
 function closeFinder(source: Source): (from: number, closer: "}}" | "%}") => number {
   const { text } = source;
-  const noClose: Partial<Record<string, Uint8Array>> = {};
+  // Per closer: the positions known to end without one, and a buffer for the current scan's
+  // positions (a scan visits each at most once, so it fits), allocated on first use.
+  const memo: Partial<Record<string, { dead: Uint8Array; visited: Int32Array }>> = {};
   return (from, closer) => {
-    const dead = noClose[closer] ?? new Uint8Array(text.length + 1);
-    noClose[closer] = dead;
-    const visited: number[] = [];
+    let state = memo[closer];
+    if (state === undefined) {
+      state = { dead: new Uint8Array(text.length + 1), visited: new Int32Array(text.length + 1) };
+      memo[closer] = state;
+    }
+    const { dead, visited } = state;
+    let count = 0;
     let found = -1;
     for (let i = from; i < text.length; i++) {
       work++;
       if (dead[i] === 1) break;
-      visited.push(i);
+      visited[count++] = i;
       const c = text[i];
       if (c === "'" || c === '"') {
         const end = source.stringEnd(i);
@@ -220,14 +229,20 @@ function closeFinder(source: Source): (from: number, closer: "}}" | "%}") => num
         break;
       }
     }
-    if (found === -1) for (const i of visited) dead[i] = 1;
+    if (found === -1) for (let k = 0; k < count; k++) dead[visited[k] as number] = 1;
     return found;
   };
 }
 
-function findCalls(source: Source, start: number, end: number): SecretCall[] {
+/** The calls of a tag without any: one shared, frozen array. */
+const NO_CALLS: readonly SecretCall[] = Object.freeze([]);
+
+function findCalls(source: Source, start: number, end: number): readonly SecretCall[] {
   const { text } = source;
-  const calls: SecretCall[] = [];
+  // Collected in the source's scratch array and copied at their exact count: a pushed-to array
+  // reserves room for 17, and a large template keeps one per tag until it is rendered.
+  const calls = source.scratch;
+  calls.length = 0;
   // A position known to be outside any string literal: each match is checked from there, not from
   // the tag's start, so a tag with many calls is scanned once (not once per call).
   let outside = start;
@@ -248,7 +263,7 @@ function findCalls(source: Source, start: number, end: number): SecretCall[] {
     from = call.end;
     outside = call.end;
   }
-  return calls;
+  return calls.length === 0 ? NO_CALLS : calls.slice();
 }
 
 /** The string literal (start, and end or -1) that `offset` lies in, scanning from `from` (outside any). */
@@ -380,6 +395,7 @@ function buildCall(
 }
 
 function unescapeLiteral(body: string): string {
+  if (!body.includes("\\")) return body;
   return body.replace(/\\(.)/gs, (_, c: string) => ({ n: "\n", t: "\t", r: "\r" })[c] ?? c);
 }
 
