@@ -102,7 +102,8 @@ class Source {
 
   /**
    * For every offset, where a string body read from there ends (after its closing `quote`, a
-   * backslash escaping the next character), or -1: one pass from the end, on the first string.
+   * backslash escaping the next character), or -1: one pass from the end, built once direct
+   * reading has passed the text's length.
    */
   #stringEnds(quote: string): Int32Array {
     const { text } = this;
