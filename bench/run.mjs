@@ -25,6 +25,7 @@ const CASES = {
   fleet: () => import("./cases/fleet.mjs"),
   memory: () => import("./cases/memory.mjs"),
   watch: () => import("./cases/watch.mjs"),
+  "render-growth": () => import("./cases/render-growth.mjs"),
   // Last: it needs the built AWS backend and moto (installed here if it is not yet, as `npm test`
   // does), and skips loudly without them.
   prefetch: () => import("./cases/prefetch.mjs"),

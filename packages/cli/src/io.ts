@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type SearchedLevel, SecretNotFoundError, SecretsError, worstError } from "@keyway/core";
+import { decodeUtf8 } from "./utf8.js";
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
@@ -33,14 +34,19 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Reads FILE, or stdin for `-` or no file. */
+/**
+ * Reads FILE, or stdin for `-` or no file, as UTF-8 text. Bytes that are not UTF-8 fail with exit
+ * 3 naming the byte offset and line (utf8.ts), on every command that reads text this way.
+ */
 export async function readInput(io: CliIO, file: string | undefined): Promise<string> {
-  if (file === undefined || file === "-") return (await readAll(io.stdin)).toString("utf8");
+  if (file === undefined || file === "-") return decodeUtf8(await readAll(io.stdin), "<stdin>");
+  let bytes: Buffer;
   try {
-    return await readFile(path.resolve(io.cwd, file), "utf8");
+    bytes = await readFile(path.resolve(io.cwd, file));
   } catch (error) {
     throw new CliError(`Cannot read ${file}: ${(error as { code?: string }).code ?? "error"}.`, EXIT.invalid);
   }
+  return decodeUtf8(bytes, file);
 }
 
 /** The exit code for a list of failures: the highest of 5 > 4 > 3 > 2. */

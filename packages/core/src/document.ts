@@ -138,6 +138,7 @@ function parseStructured(text: string, format: "yaml" | "json", locateCalls = tr
   if (format === "json") assertJson(text);
   const lineCounter = new LineCounter();
   const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  assertNesting(tokens, lineCounter);
   const composer = new Composer({ keepSourceTokens: true, uniqueKeys: format === "yaml" });
   const documents = [...composer.compose(tokens, true, text.length)];
   const strings: StringScalar[] = [];
@@ -150,6 +151,37 @@ function parseStructured(text: string, format: "yaml" | "json", locateCalls = tr
     });
   }
   return { tokens, strings };
+}
+
+/**
+ * Deeper than any flow (SnakeYAML, under Kestra's Jackson, stops at 50 by default), and well
+ * under where yaml's composer runs out of stack (about 780 flow levels in a test worker).
+ */
+const MAX_NESTING = 256;
+
+/**
+ * Fails a document nested deeper than {@link MAX_NESTING}, before yaml's composer (recursive)
+ * sees it: thousands of levels overflow the stack there, and the second such document in a
+ * process killed Node ("RegExpCompiler Allocation failed"). The parser's tokens are walked with
+ * an explicit stack, so this check cannot overflow itself.
+ */
+function assertNesting(tokens: readonly CST.Token[], lineCounter: LineCounter): void {
+  const pending: [CST.Token, number][] = tokens.map((token) => [token, 0]);
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [token, depth] = next;
+    if (depth > MAX_NESTING) {
+      const { line, col } = lineCounter.linePos(token.offset);
+      throw new TemplateError(
+        `The document is nested more than ${MAX_NESTING} levels deep at line ${line}, column ${col}; flatten it.`,
+      );
+    }
+    if (token.type === "document" && token.value) pending.push([token.value, depth]);
+    if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection")
+      for (const item of token.items as CST.CollectionItem[]) {
+        if (item.key) pending.push([item.key, depth + 1]);
+        if (item.value) pending.push([item.value, depth + 1]);
+      }
+  }
 }
 
 function assertJson(text: string): void {

@@ -52,15 +52,21 @@ function rebuild(value: unknown, rendered: ReadonlyMap<string, string>, path: re
   if (typeof value === "string") return rendered.get(value) ?? value;
   if (Array.isArray(value)) return value.map((item, i) => rebuild(item, rendered, [...path, String(i)]));
   if (!isPlainObject(value)) return value;
-  const out: Record<string, unknown> = {};
+  // Same prototype as the input (Object's, or none for yaml's and Object.create(null)'s maps).
+  const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
   for (const [key, item] of Object.entries(value)) {
     const name = rendered.get(key) ?? key;
     if (Object.hasOwn(out, name))
       throw new TemplateError(`Two keys of ${path.join(".") || "the top level"} render to the same key.`);
-    out[name] = rebuild(item, rendered, [...path, key]);
+    // Defined, not assigned: `out.__proto__ = …` would set the prototype (an own `__proto__` key
+    // is what JSON.parse and yaml give for `"__proto__": …`) instead of keeping the key as data.
+    Object.defineProperty(out, name, { value: rebuild(item, rendered, [...path, key]), ...DATA });
   }
   return out;
 }
+
+/** An ordinary own property, as assignment would create it. */
+const DATA = { writable: true, enumerable: true, configurable: true } as const;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;

@@ -42,25 +42,119 @@ const NAMED = new Set(["key", "namespace", "subkey", "errorOnMissing", "full"]);
 const NAMED_ARGUMENT = /([A-Za-z_]\w*)\s*=(?!=)\s*/y;
 const BOOLEAN = /(true|false)\b/y;
 
+/**
+ * Characters the scanner has examined, over the process: the linearity test's measure (work, not
+ * time). Every search adds the span it covered, every loop one per step.
+ */
+let work = 0;
+export function templateScanWork(): number {
+  return work;
+}
+
 /** Scans `text`; throws {@link TemplateError} with line and column for a malformed `secret(` call. */
 export function scanTemplate(text: string): Tag[] {
   try {
-    return scan(text);
+    return scan(new Source(text));
   } finally {
     lines = undefined; // do not keep the template alive
   }
 }
 
-function scan(text: string): Tag[] {
+/**
+ * A text and the answers the scan asks of it again and again, each computed once: where a string
+ * literal starting here ends, where the next `}}` or `secret(` is. The scan asks them from
+ * positions that only move forward, so each character is looked at a bounded number of times and
+ * the scan is linear, whatever the text (many tags without a call, unclosed tags, stray quotes).
+ */
+class Source {
+  readonly #ends: Partial<Record<string, Int32Array>> = {};
+  /** Characters read by direct string scans so far (see stringEnd). */
+  #direct = 0;
+  readonly #next = new Map<string, { from: number; at: number }>();
+  #call: { from: number; match: RegExpExecArray | null } | undefined;
+  readonly #calls = /\bsecret\s*\(/g;
+
+  /** findCalls' working array, reused for every tag. */
+  readonly scratch: SecretCall[] = [];
+
+  constructor(readonly text: string) {}
+
+  /** Offset just after the string literal whose quote is at `start`, or -1 if it is never closed. */
+  stringEnd(start: number): number {
+    const { text } = this;
+    const quote = text[start] as string;
+    let ends = this.#ends[quote];
+    if (ends === undefined && this.#direct <= text.length) {
+      // Most texts have a few short strings: read them directly, without allocating a table.
+      // Once that reading passes the text's length (stray quotes), the table takes over.
+      for (let i = start + 1; i < text.length; i++) {
+        this.#direct++;
+        work++;
+        if (text[i] === "\\") i++;
+        else if (text[i] === quote) return i + 1;
+      }
+      return -1;
+    }
+    ends ??= this.#stringEnds(quote);
+    this.#ends[quote] = ends;
+    return ends[start + 1] as number;
+  }
+
+  /**
+   * For every offset, where a string body read from there ends (after its closing `quote`, a
+   * backslash escaping the next character), or -1: one pass from the end, built once direct
+   * reading has passed the text's length.
+   */
+  #stringEnds(quote: string): Int32Array {
+    const { text } = this;
+    const q = quote.charCodeAt(0);
+    const ends = new Int32Array(text.length + 2).fill(-1);
+    for (let i = text.length - 1; i >= 0; i--) {
+      const c = text.charCodeAt(i);
+      ends[i] = c === BACKSLASH ? (ends[i + 2] as number) : c === q ? i + 1 : (ends[i + 1] as number);
+    }
+    work += text.length;
+    return ends;
+  }
+
+  /** `text.indexOf(needle, from)`, remembered: a later `from` before the answer has the same one. */
+  next(needle: string, from: number): number {
+    const known = this.#next.get(needle);
+    if (known && from >= known.from && (known.at === -1 || from <= known.at)) return known.at;
+    const at = this.text.indexOf(needle, from);
+    work += (at === -1 ? this.text.length : at) - from;
+    this.#next.set(needle, { from, at });
+    return at;
+  }
+
+  /** The first `secret(` at or after `from`, remembered the same way (the search is not bounded by a tag). */
+  nextCall(from: number): RegExpExecArray | null {
+    const known = this.#call;
+    if (known && from >= known.from && (known.match === null || from <= known.match.index))
+      return known.match;
+    this.#calls.lastIndex = from;
+    const match = this.#calls.exec(this.text);
+    work += (match ? match.index + match[0].length : this.text.length) - from;
+    this.#call = { from, match };
+    return match;
+  }
+}
+
+const BACKSLASH = 0x5c;
+const ENVS = /^envs\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
+function scan(source: Source): Tag[] {
+  const { text } = source;
   const tags: Tag[] = [];
-  const findClose = closeFinder(text);
+  const findClose = closeFinder(source);
   let i = 0;
   while (i < text.length) {
     const open = text.indexOf("{", i);
+    work += (open === -1 ? text.length : open + 1) - i;
     if (open === -1 || open + 1 >= text.length) break;
     const next = text[open + 1];
     if (next === "#") {
-      const close = text.indexOf("#}", open + 2);
+      const close = source.next("#}", open + 2);
       i = close === -1 ? text.length : close + 2;
       continue;
     }
@@ -74,22 +168,24 @@ function scan(text: string): Tag[] {
       i = open + 2;
       continue;
     }
-    const inner = { start: open + 2, end: close };
-    const calls = findCalls(text, inner.start, inner.end);
-    const expression = text.slice(inner.start, inner.end).trim();
-    const sole =
-      calls.length === 1 && calls[0]?.kind === "static" && calls[0].source === expression
-        ? calls[0]
-        : undefined;
-    const envs = /^envs\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression)?.[1];
-    tags.push({
+    const calls = findCalls(source, open + 2, close);
+    const tag: { -readonly [K in keyof Tag]: Tag[K] } = {
       kind: next === "{" ? "output" : "statement",
       start: open,
       end: close + 2,
       calls,
-      ...(sole && next === "{" ? { sole } : {}),
-      ...(envs !== undefined && next === "{" ? { envs } : {}),
-    });
+    };
+    if (next === "{") {
+      // The expression is only read when it can be a lone call or `envs.name` (fewer strings).
+      const only = calls.length === 1 ? calls[0] : undefined;
+      const expression =
+        only?.kind === "static" || calls.length === 0 ? text.slice(open + 2, close).trim() : "";
+      work += close - open;
+      if (only?.kind === "static" && only.source === expression) tag.sole = only;
+      const envs = calls.length === 0 ? ENVS.exec(expression)?.[1] : undefined;
+      if (envs !== undefined) tag.envs = envs;
+    }
+    tags.push(tag);
     i = close + 2;
   }
   return tags;
@@ -97,82 +193,91 @@ function scan(text: string): Tag[] {
 
 /**
  * The closing delimiter's offset from `from`, skipping string literals (a `}}` inside quotes does
- * not close), or -1. Scans that find nothing are remembered: a scan that reaches a position another
- * scan passed outside any string ends the same way, so it stops there. Without this, every unclosed
- * `{{` rescanned the rest of the text: 200 KB of `{{` took minutes (found by the reliability suite).
+ * not close), or -1; a string that is never closed leaves the first closer after `from`. Scans
+ * that find nothing are remembered: a scan that reaches a position another scan passed outside
+ * any string ends the same way, so it stops there. Without this, every unclosed `{{` rescanned
+ * the rest of the text: 200 KB of `{{` took minutes (found by the reliability suite). Scans that
+ * find a close need no memory: the next tag starts after it.
  */
-function closeFinder(text: string): (from: number, closer: "}}" | "%}") => number {
-  const noClose: Partial<Record<string, Uint8Array>> = {};
+function closeFinder(source: Source): (from: number, closer: "}}" | "%}") => number {
+  const { text } = source;
+  // Per closer: the positions known to end without one, and a buffer for the current scan's
+  // positions (a scan visits each at most once, so it fits), allocated on first use.
+  const memo: Partial<Record<string, { dead: Uint8Array; visited: Int32Array }>> = {};
   return (from, closer) => {
-    const dead = noClose[closer] ?? new Uint8Array(text.length + 1);
-    noClose[closer] = dead;
-    const visited: number[] = [];
+    let state = memo[closer];
+    if (state === undefined) {
+      state = { dead: new Uint8Array(text.length + 1), visited: new Int32Array(text.length + 1) };
+      memo[closer] = state;
+    }
+    const { dead, visited } = state;
+    let count = 0;
     let found = -1;
     for (let i = from; i < text.length; i++) {
+      work++;
       if (dead[i] === 1) break;
-      visited.push(i);
+      visited[count++] = i;
       const c = text[i];
       if (c === "'" || c === '"') {
-        const end = skipString(text, i);
+        const end = source.stringEnd(i);
         if (end === -1) {
-          found = text.indexOf(closer, from);
+          found = source.next(closer, from);
           break;
         }
         i = end - 1;
-      } else if (text.startsWith(closer, i)) {
+      } else if (c === closer[0] && text[i + 1] === closer[1]) {
         found = i;
         break;
       }
     }
-    if (found === -1) for (const i of visited) dead[i] = 1;
+    if (found === -1) for (let k = 0; k < count; k++) dead[visited[k] as number] = 1;
     return found;
   };
 }
 
-/** Offset just after the string literal starting at `start`, or -1 if unterminated. */
-function skipString(text: string, start: number): number {
-  const quote = text[start];
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === "\\") i++;
-    else if (text[i] === quote) return i + 1;
-  }
-  return -1;
-}
+/** The calls of a tag without any: one shared, frozen array. */
+const NO_CALLS: readonly SecretCall[] = Object.freeze([]);
 
-function findCalls(text: string, start: number, end: number): SecretCall[] {
-  const calls: SecretCall[] = [];
-  const pattern = /\bsecret\s*\(/g;
-  pattern.lastIndex = start;
+function findCalls(source: Source, start: number, end: number): readonly SecretCall[] {
+  const { text } = source;
+  // Collected in the source's scratch array and copied at their exact count: a pushed-to array
+  // reserves room for 17, and a large template keeps one per tag until it is rendered.
+  const calls = source.scratch;
+  calls.length = 0;
   // A position known to be outside any string literal: each match is checked from there, not from
   // the tag's start, so a tag with many calls is scanned once (not once per call).
   let outside = start;
-  for (let m = pattern.exec(text); m && m.index < end; m = pattern.exec(text)) {
-    const string = stringAround(text, outside, m.index);
+  let from = start;
+  for (let m = source.nextCall(from); m && m.index < end; m = source.nextCall(from)) {
+    const string = stringAround(source, outside, m.index);
     if (string !== undefined) {
       if (string.end === -1) break; // an unterminated string runs to the end: no call after it
       outside = string.end;
-      pattern.lastIndex = string.end;
+      from = string.end;
       continue;
     }
     outside = m.index;
+    from = m.index + m[0].length;
     if (/[.\w]/.test(text[m.index - 1] ?? "")) continue;
-    const call = parseCall(text, m.index, m.index + m[0].length, end);
+    const call = parseCall(source, m.index, m.index + m[0].length, end);
     calls.push(call);
-    pattern.lastIndex = call.end;
+    from = call.end;
     outside = call.end;
   }
-  return calls;
+  return calls.length === 0 ? NO_CALLS : calls.slice();
 }
 
 /** The string literal (start, and end or -1) that `offset` lies in, scanning from `from` (outside any). */
 function stringAround(
-  text: string,
+  source: Source,
   from: number,
   offset: number,
 ): { start: number; end: number } | undefined {
+  const { text } = source;
   for (let i = from; i < offset; i++) {
+    work++;
     if (text[i] === "'" || text[i] === '"') {
-      const end = skipString(text, i);
+      const end = source.stringEnd(i);
       if (end === -1 || end > offset) return { start: i, end };
       i = end - 1;
     }
@@ -180,7 +285,8 @@ function stringAround(
   return undefined;
 }
 
-function parseCall(text: string, start: number, argsStart: number, limit: number): SecretCall {
+function parseCall(source: Source, start: number, argsStart: number, limit: number): SecretCall {
+  const { text } = source;
   const fail = (at: number, why: string): never => {
     const { line, column } = position(text, at);
     throw new TemplateError(`Malformed secret() call at line ${line}, column ${column}: ${why}.`);
@@ -202,7 +308,7 @@ function parseCall(text: string, start: number, argsStart: number, limit: number
     } else if (positional++ > 0) {
       fail(i, "only the key may be given without a name");
     }
-    const argument = readArgument(text, i, limit, fail);
+    const argument = readArgument(source, i, limit, fail);
     if (argument.value === undefined) dynamic = true;
     else literals[name ?? "key"] = argument.value;
     i = skipSpace(text, argument.end);
@@ -218,14 +324,15 @@ function parseCall(text: string, start: number, argsStart: number, limit: number
 
 /** Reads one argument: a string or boolean literal, or (dynamic) anything up to a top-level `,` or `)`. */
 function readArgument(
-  text: string,
+  source: Source,
   at: number,
   limit: number,
   fail: (at: number, why: string) => never,
 ): { value?: string | boolean; end: number } {
+  const { text } = source;
   const c = text[at];
   if (c === "'" || c === '"') {
-    const end = skipString(text, at);
+    const end = source.stringEnd(at);
     if (end === -1 || end > limit) fail(at, "a string is not closed");
     return { value: unescapeLiteral(text.slice(at + 1, end - 1)), end };
   }
@@ -235,9 +342,10 @@ function readArgument(
   if (bool) return { value: bool[1] === "true", end: at + (bool[0]?.length ?? 0) };
   let depth = 0;
   for (let i = at; i < limit; i++) {
+    work++;
     const ch = text[i];
     if (ch === "'" || ch === '"') {
-      const end = skipString(text, i);
+      const end = source.stringEnd(i);
       if (end === -1) fail(i, "a string is not closed");
       i = end - 1;
     } else if (ch === "(" || ch === "[" || ch === "{") depth++;
@@ -288,11 +396,15 @@ function buildCall(
 }
 
 function unescapeLiteral(body: string): string {
+  if (!body.includes("\\")) return body;
   return body.replace(/\\(.)/gs, (_, c: string) => ({ n: "\n", t: "\t", r: "\r" })[c] ?? c);
 }
 
 function skipSpace(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i] ?? "")) i++;
+  while (i < text.length && /\s/.test(text[i] ?? "")) {
+    work++;
+    i++;
+  }
   return i;
 }
 

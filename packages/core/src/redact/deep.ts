@@ -68,7 +68,13 @@ export function redactDeep<T>(redactor: TextRedactor, value: T): T {
     for (const key of Reflect.ownKeys(v)) {
       if (!Object.prototype.propertyIsEnumerable.call(v, key)) continue;
       const item = copy((v as Record<PropertyKey, unknown>)[key]);
-      out[typeof key === "string" ? redactor.redact(key) : key] = item;
+      // Defined, not assigned: an own `__proto__` key (JSON.parse makes one) stays a key.
+      Object.defineProperty(out, typeof key === "string" ? redactor.redact(key) : key, {
+        value: item,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     }
     return out;
   };
