@@ -36,7 +36,8 @@ watchUnhandledRejections();
 /** Parses and builds a router from config text, closing it; the error (or undefined). */
 async function configError(text: string, env: Record<string, string> = {}): Promise<unknown> {
   try {
-    const router = await createRouterFromConfig(parseConfig(text, { env }), { env });
+    // strict: a problem inside one backend's options fails the load, not only that backend's use.
+    const router = await createRouterFromConfig(parseConfig(text, { env }), { env, strict: true });
     await router.close();
     return undefined;
   } catch (error) {

@@ -75,18 +75,22 @@ export function buildProgram(io: CliIO): Command {
     .command("render")
     .description("render {{ secret('…') }} expressions in a file (or stdin)")
     .argument("[file]", "the template, or - for stdin")
-    .requiredOption("-n, --namespace <ns>", "the flow's namespace")
+    .option("-n, --namespace <ns>", "the flow's namespace (default: the file's own top-level namespace:)")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--mode <mode>", "final | pebble | jinja", "final")
     .option("--format <format>", "yaml | json | text (default: by the file's extension; stdin is text)")
     .option("--strict", "in mode final, fail (exit 3, nothing written) when a secret() call is left in place")
+    .option(
+      "--allow-template-values",
+      "in mode final, write values holding {{ {% {# as they are (only when no template engine reads the output)",
+    )
     .action(lazy(async () => (await import("./commands/template.js")).render));
 
   program
     .command("check")
     .description("say whether each reference in a template would resolve, and where from (never the value)")
     .argument("[file]", "the template, or - for stdin")
-    .requiredOption("-n, --namespace <ns>", "the flow's namespace")
+    .option("-n, --namespace <ns>", "the flow's namespace (default: the file's own top-level namespace:)")
     .option("-t, --tenant <tenant>", "the tenant")
     .option("--json", "one JSON document for machines")
     .option("--format <format>", "yaml | json | text (default: by the file's extension; stdin is text)")

@@ -104,8 +104,11 @@ describe("keyway render / check", () => {
     const template =
       "{{ secret('DB') }} {{ secret('NOPE') }} {{ secret('LEDGER', namespace='company.finance') }}";
     const r = await cli(["check", "-", "-n", "company.team"], { cwd: dir, stdin: template });
+    // Where each reference is, and why for a failure other than missing (CLI issue #20 point 6).
     expect(r.stdout).toBe(
-      "DB\tcompany.team\tteam\tfound\nNOPE\tcompany.team\tteam\tmissing\nLEDGER\tcompany.finance\tfinance\tdenied\n",
+      "<stdin>:1:4\tDB\tcompany.team\tteam\tfound\n" +
+        "<stdin>:1:23\tNOPE\tcompany.team\tteam\tmissing\n" +
+        "<stdin>:1:44\tLEDGER\tcompany.finance\tfinance\tdenied\tNamespace 'company.team' may not read secrets of namespace 'company.finance' (not an ancestor, and not in its allowedNamespaces).\n",
     );
     expect(r.stdout).not.toContain("team-db-pass");
     expect(r.code).toBe(4);

@@ -106,6 +106,21 @@ export function documentReferences(text: string, format: DocumentFormat): Docume
     : parseStructured(text, format).strings.flatMap((s) => s.references);
 }
 
+/**
+ * The flow's own namespace: the top-level `namespace:` of a YAML or JSON document (every document
+ * of a multi-document file that has one must agree), else undefined (text has none).
+ * @throws TemplateError when the file does not parse, or its documents name different namespaces
+ */
+export function documentNamespace(text: string, format: DocumentFormat): string | undefined {
+  if (format === "text") return undefined;
+  const distinct = [...new Set(parseStructured(text, format, false).namespaces)];
+  if (distinct.length > 1)
+    throw new TemplateError(
+      `The documents of this file name ${distinct.length} different namespaces; give the one to use with -n.`,
+    );
+  return distinct[0];
+}
+
 function textReferences(text: string): DocumentReference[] {
   return templateReferences(text).map((reference) => ({ ...reference, path: "" }));
 }
@@ -131,6 +146,8 @@ type Place = Pick<StringScalar, "inFlow" | "isKey" | "afterKey">;
 interface ParsedDocument {
   readonly tokens: CST.Token[];
   readonly strings: StringScalar[];
+  /** Each document's top-level `namespace:`, when it is a string (a Kestra flow's own namespace). */
+  readonly namespaces: string[];
 }
 
 /** Parses a document; `locateCalls: false` skips finding the calls (checking an output). */
@@ -142,15 +159,18 @@ function parseStructured(text: string, format: "yaml" | "json", locateCalls = tr
   const composer = new Composer({ keepSourceTokens: true, uniqueKeys: format === "yaml" });
   const documents = [...composer.compose(tokens, true, text.length)];
   const strings: StringScalar[] = [];
+  const namespaces: string[] = [];
   for (const document of documents) {
     const error = document.errors[0];
     if (error) throw parseError(format, error, lineCounter);
+    const namespace = isMap(document.contents) ? document.contents.get("namespace") : undefined;
+    if (typeof namespace === "string") namespaces.push(namespace);
     const top = { inFlow: false, isKey: false, afterKey: false };
     walk(document.contents, [], top, text, lineCounter, (node, path, place) => {
       strings.push({ node, ...place, references: locateCalls ? locate(text, node, path, lineCounter) : [] });
     });
   }
-  return { tokens, strings };
+  return { tokens, strings, namespaces };
 }
 
 /**

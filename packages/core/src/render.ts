@@ -28,6 +28,14 @@ export interface RenderOptions {
    */
   mode?: "final" | "pebble" | "jinja" | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Mode `final` only: write a value holding `{{`, `{%` or `{#` as it is. Off by default, since an
+   * engine that renders the output afterwards (Kestra renders every property holding `{`) would
+   * evaluate it: a secret holding `{{ secret('OTHER') }}` would read another secret. Turn it on
+   * only when no template engine reads the output; modes pebble and jinja need no such switch.
+   * @default false
+   */
+  allowTemplateSyntax?: boolean | undefined;
   /** Carried into audit events. */
   executionId?: string | undefined;
 }
@@ -124,7 +132,12 @@ export async function renderTemplates(
       return "";
     }
     try {
-      return format(call, result, mode, deps.redactor);
+      const text = format(call, result, mode, deps.redactor);
+      if (mode === "final" && !options.allowTemplateSyntax && TEMPLATE_SYNTAX.test(text))
+        throw templateSyntaxError(
+          `secret '${call.key}'${call.subkey === undefined ? "" : ` (sub-key '${call.subkey}')`}`,
+        );
+      return text;
     } catch (error) {
       fail(error as SecretsError, `${id}#${call.subkey}`);
       return "";
@@ -138,7 +151,8 @@ export async function renderTemplates(
       if (mode === "final") {
         if (tag.sole) out += text.slice(last, tag.start) + replacement(tag.sole);
         else if (tag.envs !== undefined)
-          out += text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail);
+          out +=
+            text.slice(last, tag.start) + envValue(tag.envs, deps.envs, fail, options.allowTemplateSyntax);
         else continue;
         last = tag.end;
       } else {
@@ -154,6 +168,15 @@ export async function renderTemplates(
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw deps.redactor.redactError(new MultipleSecretsError(errors));
   return rendered;
+}
+
+/** What an engine reading the output would evaluate (Pebble and Jinja alike). */
+const TEMPLATE_SYNTAX = /\{[{%#]/;
+
+function templateSyntaxError(what: string): TemplateError {
+  return new TemplateError(
+    `The value of ${what} holds template syntax ({{, {% or {#) that the executor's engine would evaluate after mode final wrote it: render with mode pebble or jinja, which write it as a string literal, or allow it (allowTemplateSyntax, keyway render --allow-template-values) only when no template engine reads the output.`,
+  );
 }
 
 function staticCalls(tags: readonly Tag[]): SecretCall[] {
@@ -238,9 +261,14 @@ function envValue(
   name: string,
   envs: Readonly<Record<string, string>>,
   fail: (e: SecretsError, id: string) => void,
+  allowTemplateSyntax: boolean | undefined,
 ): string {
   // Own names only: `envs.constructor` must not print Object's constructor (trust issue #18 point 2).
   const value = Object.hasOwn(envs, name) ? envs[name] : undefined;
+  if (typeof value === "string" && !allowTemplateSyntax && TEMPLATE_SYNTAX.test(value)) {
+    fail(templateSyntaxError(`envs.${name}`), `envs.${name}`);
+    return "";
+  }
   if (typeof value === "string") return value;
   fail(
     new TemplateError(`envs.${name} is not set: define the environment variable ENV_${name.toUpperCase()}.`),

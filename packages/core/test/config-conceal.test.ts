@@ -10,9 +10,8 @@ import { ConfigurationError, derivedForms } from "../src/index.js";
 /** Loads `text` with `env` and returns the error it fails with. */
 async function failure(text: string, env: Record<string, string>): Promise<Error> {
   try {
-    const router = await createRouterFromConfig(parseConfig(text, { env }), { env });
-    // A problem inside one backend's options is reported when that backend is used or prepared.
-    await router.prepare();
+    // strict: a problem inside one backend's options fails the load (else it fails on use).
+    await createRouterFromConfig(parseConfig(text, { env }), { env, strict: true });
   } catch (error) {
     return error as Error;
   }

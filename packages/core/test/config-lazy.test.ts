@@ -63,6 +63,12 @@ describe("a backend is loaded and checked only when a command uses it", () => {
     expect(error).toBeInstanceOf(ConfigurationError);
   });
 
+  it("strict: true fails the load on the first backend that cannot be built", async () => {
+    const error = await failure(createRouterFromConfig(parseConfig(CONFIG, { env: {} }), { strict: true }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error?.message).toMatch(/VAULT_TOKEN is not set/);
+  });
+
   it("inheritance does not hide a broken backend as 'not found'", async () => {
     const router = await routerOf(CONFIG);
     // team.vault.etl climbs team.vault (broken) → must fail there, not fall through to the root.

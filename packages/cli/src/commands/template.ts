@@ -1,8 +1,9 @@
 /** `keyway render` and `keyway check` (registered in program.ts). */
-import type { Explanation, SecretsError } from "@keyway/core";
+import { type Explanation, type SecretsError, TemplateError } from "@keyway/core";
 import {
   type DocumentFormat,
   type DocumentReference,
+  documentNamespace,
   documentReferences,
   formatOf,
   renderDocument,
@@ -17,21 +18,75 @@ function documentFormat(file: string | undefined, format: string | undefined): D
   throw new CliError(`Unknown --format '${format}': use yaml, json or text.`, EXIT.invalid);
 }
 
+/** The input's name in messages: the file as given, or `<stdin>`. */
+const nameOf = (file: string | undefined) => (file === undefined || file === "-" ? "<stdin>" : file);
+
+/**
+ * `-n`, else the flow's own top-level `namespace:` (a Kestra flow says which namespace it runs
+ * in); a `-n` that differs from it is used, with a warning, since it is usually a mistake.
+ */
+async function flowNamespace(
+  io: CliIO,
+  file: string | undefined,
+  text: string,
+  format: DocumentFormat,
+  given: string | undefined,
+): Promise<string> {
+  const own = inFile(file, () => documentNamespace(text, format));
+  if (given === undefined) {
+    if (own === undefined)
+      throw new CliError(
+        `${nameOf(file)} has no top-level 'namespace:'; give the namespace to render for with -n NS.`,
+      );
+    return own;
+  }
+  if (own !== undefined && own !== given)
+    await write(
+      io.stderr,
+      `keyway: warning: ${nameOf(file)} is a flow of namespace '${own}', but -n says '${given}'; resolving as '${given}'.\n`,
+    );
+  return given;
+}
+
+/** Runs `body`; a document error (it names a line and column) also names the file. */
+function inFile<T>(file: string | undefined, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    throw named(file, error);
+  }
+}
+
+function named(file: string | undefined, error: unknown): unknown {
+  return error instanceof TemplateError ? new TemplateError(`${nameOf(file)}: ${error.message}`) : error;
+}
+
 export async function render(
   io: CliIO,
   global: GlobalOptions,
   file: string | undefined,
-  options: { namespace: string; tenant?: string; mode: string; format?: string; strict?: boolean },
+  options: {
+    namespace?: string;
+    tenant?: string;
+    mode: string;
+    format?: string;
+    strict?: boolean;
+    allowTemplateValues?: boolean;
+  },
 ): Promise<void> {
   const format = documentFormat(file, options.format);
   const text = await readInput(io, file);
+  const namespace = await flowNamespace(io, file, text, format, options.namespace);
   await withRouter(io, global, async (router) => {
     const mode = options.mode as "final" | "pebble" | "jinja";
     const rendered = await renderDocument(router, text, {
-      namespace: options.namespace,
+      namespace,
       tenant: options.tenant,
       mode,
       format,
+      allowTemplateSyntax: options.allowTemplateValues,
+    }).catch((error: unknown) => {
+      throw named(file, error);
     });
     for (const reference of rendered.unrendered) await write(io.stderr, leftInPlace(file, reference));
     // Nothing is written when --strict fails: a half-rendered file must not reach the executor.
@@ -46,7 +101,7 @@ export async function render(
 
 /** The warning for a call `final` leaves for the engine: where it is, never a value. */
 function leftInPlace(file: string | undefined, reference: DocumentReference): string {
-  const where = `${file === undefined || file === "-" ? "<stdin>" : file}:${reference.line}:${reference.column}`;
+  const where = `${nameOf(file)}:${reference.line}:${reference.column}`;
   const call = reference.key === undefined ? "a secret() call" : `secret('${reference.key}')`;
   const property = reference.path ? ` (${reference.path})` : "";
   return `keyway: warning: ${where}${property}: ${call} is inside a larger expression; --mode final leaves it in place for the executor's engine.\n`;
@@ -56,20 +111,21 @@ export async function check(
   io: CliIO,
   global: GlobalOptions,
   file: string | undefined,
-  options: { namespace: string; tenant?: string; json?: boolean; format?: string },
+  options: { namespace?: string; tenant?: string; json?: boolean; format?: string },
 ): Promise<void> {
   const format = documentFormat(file, options.format);
   const text = await readInput(io, file);
+  const namespace = await flowNamespace(io, file, text, format, options.namespace);
   await withRouter(io, global, async (router) => {
-    const references = documentReferences(text, format).filter(
+    const references = inFile(file, () => documentReferences(text, format)).filter(
       (r): r is DocumentReference & { key: string } => !r.dynamic && r.key !== undefined,
     );
     // All at once, as render does: one tick's misses reach a batching backend as one request.
     const explanations = await Promise.all(
       references.map((reference) =>
         router.explain(
-          { key: reference.key, namespace: reference.namespace ?? options.namespace, tenant: options.tenant },
-          { caller: options.namespace },
+          { key: reference.key, namespace: reference.namespace ?? namespace, tenant: options.tenant },
+          { caller: namespace },
         ),
       ),
     );
@@ -88,8 +144,33 @@ export async function check(
     });
     const out = options.json
       ? `${JSON.stringify({ references: rows }, null, 2)}\n`
-      : rows.map((r) => `${r.key}\t${r.namespace || "<root>"}\t${r.backend || "-"}\t${r.status}\n`).join("");
+      : rows.map((r) => `${checkLine(file, r)}\n`).join("");
     await write(io.stdout, out);
     if (failures.length) throw new CliError("", exitCodeOf(failures));
   });
+}
+
+/** One reference of `check`'s text output: where it is, what it reads, its status and why. */
+function checkLine(
+  file: string | undefined,
+  row: {
+    key: string;
+    line: number;
+    column: number;
+    namespace: string;
+    backend: string;
+    status: string;
+    reason?: string;
+  },
+): string {
+  const fields = [
+    `${nameOf(file)}:${row.line}:${row.column}`,
+    row.key,
+    row.namespace || "<root>",
+    row.backend || "-",
+    row.status,
+  ];
+  // "missing" says it all; invalid, denied, disabled and unavailable say why.
+  const why = row.reason !== undefined && row.status !== "missing" ? [row.reason] : [];
+  return [...fields, ...why].join("\t");
 }

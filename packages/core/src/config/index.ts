@@ -56,6 +56,12 @@ export interface LoadOptions {
   redactor?: Redactor | undefined;
   /** Values for `{{ envs.name }}`. */
   envs?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Fail the load on the first backend that cannot be built, instead of failing only the commands
+   * that use it (a config check, a test). Either way `router.prepare()` reports every one.
+   * @default false
+   */
+  strict?: boolean | undefined;
 }
 
 /** A parsed, validated config plus where each path sits in its file. */
@@ -336,7 +342,7 @@ async function buildConcealed(
       if (listed) credentials.push(listed);
     } catch (error) {
       // Only the commands that use this backend fail, with this error (issue #20 point 5).
-      if (!(error instanceof ConfigurationError)) throw error;
+      if (!(error instanceof ConfigurationError) || options.strict) throw error;
       backends[name] = unusableBackend(name, conceal(error) as ConfigurationError);
     }
   }
