@@ -61,7 +61,11 @@ tasks:
     url: "{{ secret('SLACK_WEBHOOK') }}"
     payload: '{"text": "{{ flow.id }} done"}'
 `);
-const renderTask = (task) => renderProperties(router, task, { namespace: flow.namespace });
+// This executor uses the rendered properties as they are: no template engine reads them afterwards,
+// so a value holding `{{` is data (allowTemplateSyntax). An executor whose engine renders the
+// properties next must leave it off (mode final then refuses such a value) or use mode pebble/jinja.
+const renderTask = (task) =>
+  renderProperties(router, task, { namespace: flow.namespace, allowTemplateSyntax: true });
 
 const extract = await renderTask(flow.tasks[0]);
 const notify = await renderTask(flow.tasks[1]);

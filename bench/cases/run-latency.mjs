@@ -17,7 +17,7 @@ import { fmt } from "../lib/results.mjs";
 import { int, pick, prng, secrets, text } from "../lib/seed.mjs";
 
 const NAME = "run latency";
-const BIN = fileURLToPath(new URL("../../packages/cli/bin/keyway.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../packages/cli/bin/keyway.cjs", import.meta.url));
 /** A line that has not come out after this long counts as stalled: the case stops and misses. */
 const STALL_MS = 5_000;
 const GOAL_P99_MS = 50;

@@ -1,6 +1,6 @@
 /** Project-wide checks: every backend runs the contract, and importing core stays light. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -42,34 +42,60 @@ describe("project rules", () => {
     );
     expect(heavy).toEqual([]);
   });
-  it("`keyway get` with no config file loads neither the config loader nor another command (issues 13, 20)", () => {
-    const bin = path.join(packages, "cli/bin/keyway.js");
-    expect(existsSync(path.join(packages, "cli/dist/main.js")), "run `npm run build` first").toBe(true);
+  /** Runs the built bin with both module recorders; returns stdout and the files each loader loaded. */
+  function traced(args: string[], files: Record<string, string> = {}) {
+    const bin = path.join(packages, "cli/bin/keyway.cjs");
+    expect(existsSync(path.join(packages, "cli/dist/hot.cjs")), "run `npm run build` first").toBe(true);
     const cwd = mkdtempSync(path.join(tmpdir(), "keyway-meta-"));
     try {
+      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(cwd, name), text);
       const run = spawnSync(
         process.execPath,
-        ["--import", path.join(root, "test/meta/register.mjs"), bin, "get", "K"],
+        [
+          "--require",
+          path.join(root, "test/meta/record-requires.cjs"),
+          "--import",
+          path.join(root, "test/meta/register.mjs"),
+          bin,
+          ...args,
+        ],
         {
           cwd,
           encoding: "utf8",
           env: { PATH: process.env.PATH, SECRET_K: Buffer.from("v").toString("base64") },
         },
       );
-      expect(run.stdout).toBe("v");
-      const loaded = run.stderr.split("\n").filter((l) => l.startsWith("[resolved]"));
-      expect(loaded.some((l) => /\/cli\/dist\/shared\/read\d*\.js/.test(l))).toBe(true); // the hook works
-      // Nor commander (issue #20 point 8): a plain get is parsed by fast-get.ts.
-      const unwanted = loaded.filter((l) =>
-        /node_modules\/(zod|yaml|commander)\/|core\/dist\/config\/index\.js|cli\/dist\/shared\/(template|write|move|redact|encode-env|program)/.test(
-          l,
-        ),
-      );
-      expect(unwanted).toEqual([]);
+      const lines = run.stderr.split("\n");
+      return {
+        stdout: run.stdout,
+        imported: lines.filter((l) => l.startsWith("[resolved]") && /\/(packages|node_modules)\//.test(l)),
+        required: lines.filter((l) => l.startsWith("[required]")),
+      };
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
+  }
+
+  it("`keyway get` with no config file runs from one CommonJS bundle: no ES module of ours (issues 13, 20)", () => {
+    const { stdout, imported, required } = traced(["get", "K"]);
+    expect(stdout).toBe("v");
+    expect(required.some((l) => l.endsWith("/cli/dist/hot.cjs"))).toBe(true); // the recorder works
+    // (With a hook registered, node resolves the entry itself through it: that one is expected.)
+    expect(imported.filter((l) => !l.endsWith("/cli/bin/keyway.cjs"))).toEqual([]);
+    expect(required.filter((l) => /node_modules\/(zod|yaml|commander)\//.test(l))).toEqual([]);
   });
+
+  it("`keyway get` with a config file loads the config loader but not commander nor another command (issue 20)", () => {
+    const config = "backends: { e: { type: env } }\nnamespaces: [{ match: '', backend: e }]\n";
+    const { stdout, imported } = traced(["get", "K"], { "keyway.yaml": config });
+    expect(stdout).toBe("v");
+    expect(imported.some((l) => /core\/dist\/config\/index\.js/.test(l))).toBe(true); // the hook works
+    const unwanted = imported.filter((l) =>
+      /node_modules\/commander\/|cli\/dist\/shared\/(template|write|move|redact|encode-env|program)/.test(l),
+    );
+    expect(unwanted).toEqual([]);
+  });
+
   it("the built entries of @keyway/core share one copy of its classes", () => {
     // Each entry is bundled (scripts/bundle.mjs); a module bundled into two of them would give two
     // ConfigurationError classes, and `instanceof` would fail for errors from the other entry.

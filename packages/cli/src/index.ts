@@ -1,6 +1,6 @@
 /**
  * @keyway/cli: the `keyway` command. `runCli(argv, io)` runs it in-process (tests, embedding);
- * `bin/keyway.js` runs it for a shell.
+ * `bin/keyway.cjs` runs it for a shell.
  */
 
 export { checkEncoded, encodeDotenv } from "./commands/encode-env.js";

@@ -13,6 +13,26 @@ export interface CliIO {
   cwd: string;
 }
 
+/**
+ * The process's own streams, as getters: node builds each standard stream on first use (about a
+ * millisecond for stdin), and most commands never read stdin or write to stderr.
+ */
+export function processIO(env: CliIO["env"]): CliIO {
+  return {
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    env,
+    cwd: process.cwd(),
+  };
+}
+
 /** Exit codes: 0 ok; 2 not found; 3 invalid; 4 denied or read-only; 5 unavailable; 1 anything else. */
 export const EXIT = { ok: 0, other: 1, notFound: 2, invalid: 3, denied: 4, unavailable: 5 } as const;
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { b64, tempFiles } from "./harness.js";
 
 const run = promisify(execFile);
-const bin = fileURLToPath(new URL("../bin/keyway.js", import.meta.url));
+const bin = fileURLToPath(new URL("../bin/keyway.cjs", import.meta.url));
 const NOTICE = "NodeVersionSupportWarning";
 const SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
 

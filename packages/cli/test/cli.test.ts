@@ -305,7 +305,7 @@ describe("keyway redact / run", () => {
 });
 
 describe("the built bin", () => {
-  const bin = path.resolve(__dirname, "../bin/keyway.js");
+  const bin = path.resolve(__dirname, "../bin/keyway.cjs");
   it("is executable and imports the built code", () => {
     expect(existsSync(bin)).toBe(true);
     expect(readFileSync(bin, "utf8")).toMatch(/^#!\/usr\/bin\/env node/);

@@ -1,7 +1,9 @@
 // CLI issue #20 point 8: `keyway get` skips commander at start-up. The fast path must be the
 // same command: for any argv, either the parser declines (commander handles it) or both paths
 // give the same exit code, stdout and stderr.
+import { spawnSync } from "node:child_process";
 import { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseFastGet, runFastGet } from "../src/fast-get.js";
@@ -18,7 +20,7 @@ namespaces:
 `;
 const env = { SECRET_API_TOKEN: b64("t0ken-value"), SECRET_BAD: "pass word", SECRET_JSON: b64('{"a":"1"}') };
 
-function capture(cwd: string): { io: CliIO; result: () => [string, string] } {
+function capture(cwd: string, ioEnv: CliIO["env"] = env): { io: CliIO; result: () => [string, string] } {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const sink = (chunks: Buffer[]) =>
@@ -29,7 +31,7 @@ function capture(cwd: string): { io: CliIO; result: () => [string, string] } {
       },
     });
   return {
-    io: { stdin: Readable.from([]), stdout: sink(out), stderr: sink(err), env, cwd },
+    io: { stdin: Readable.from([]), stdout: sink(out), stderr: sink(err), env: ioEnv, cwd },
     result: () => [Buffer.concat(out).toString(), Buffer.concat(err).toString()],
   };
 }
@@ -119,3 +121,40 @@ describe("the fast get path", () => {
     }
   });
 });
+
+// The hot path runs from dist/hot.cjs, a bundle with its own copy of core (src/hot.ts): the built
+// bin must answer exactly as the full program does, for what users type most.
+describe("the built bin's hot path (dist/hot.cjs)", () => {
+  const bin = fileURLToPath(new URL("../bin/keyway.cjs", import.meta.url));
+  const hotEnv = {
+    PATH: process.env.PATH ?? "",
+    SECRET_API_TOKEN: b64("t0ken-value"),
+    SECRET_BAD: "pass word",
+    SECRET_JSON: b64('{"user":"admin-user","n":1}'),
+  };
+  it.each([
+    [["get", "API_TOKEN"]],
+    [["get", "JSON", "-s", "user"]],
+    [["get", "JSON", "--subkey=nope"]],
+    [["get", "NOPE", "-n", "a.b"]],
+    [["get", "BAD"]],
+    [["get", "../x"]],
+    [["get", "API_TOKEN", "-t", "Not_A_Tenant"]],
+  ])("%j", async (argv) => {
+    const cwd = await tempFiles({});
+    const spawned = spawnSync(process.execPath, [bin, ...argv], { cwd, env: hotEnv, encoding: "utf8" });
+    const full = capture(cwd, hotEnv);
+    const code = await runCli(argv, full.io);
+    expect([spawned.status, spawned.stdout, withoutWarnings(spawned.stderr)]).toEqual([
+      code,
+      ...full.result(),
+    ]);
+  });
+});
+
+/** Node's own process warnings (the short-secret warning) go to stderr only in a real process. */
+const withoutWarnings = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((l) => !/^\(node:\d+\)|^\(Use `node --trace-warnings/.test(l))
+    .join("\n");
