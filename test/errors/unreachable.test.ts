@@ -1,22 +1,13 @@
 // CLI issue #20 point 3, "errors that say where": an unreachable backend must say which backend,
 // and the OS error with the address it tried (`ECONNREFUSED 127.0.0.1:8200`), so the reader knows
 // what to fix. Each case drives the vendor's real SDK at a loopback port nothing listens on.
-import { createServer } from "node:net";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { createAzureBackend } from "@keyway/backend-azure";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import { createVaultBackend } from "@keyway/backend-vault";
 import { BackendUnavailableError, type SecretBackend } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-
-/** A loopback port that was free a moment ago and has no listener now. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from "../setup/closed-port.js";
 
 const backends: Record<string, (port: number) => SecretBackend> = {
   vault: (port) =>

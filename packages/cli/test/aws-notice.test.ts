@@ -2,24 +2,16 @@
 // January 2027 will require node >=22") is hidden in the CLI unless asked for, and the switch that
 // hides it is not passed on to a `keyway run` child. Runs the built CLI as a real process.
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { closedPort } from "../../../test/setup/closed-port.js";
 import { b64, tempFiles } from "./harness.js";
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL("../bin/keyway.cjs", import.meta.url));
 const NOTICE = "NodeVersionSupportWarning";
 const SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function keyway(args: string[], env: Record<string, string>, cwd: string) {
   const base = { PATH: process.env.PATH ?? "", HOME: cwd };
