@@ -109,13 +109,18 @@ function percentForms(unit: string): string[] {
 
 /** Line widths of wrapped base64: GNU `base64`, MIME, Python's encodebytes (76); openssl, PEM (64). */
 const WRAP_WIDTHS = [76, 64];
+/**
+ * A last, partial line shorter than this (6 bytes or fewer) is left: such short base64 strings
+ * match unrelated base64 in logs, and a pattern under 11 characters would shorten the matcher's
+ * sampling stride (engine.ts), slowing every scan for every secret.
+ */
+export const MIN_WRAPPED_TAIL = 12;
 
 /**
  * The lines of the standard base64 of `bytes`, and of `bytes` plus the newline `echo` adds, as
  * tools wrap it: a log prints each line on its own, often behind a prefix or indentation. Every
  * line is a whole number of 3-byte groups (76 and 64 are multiples of 4), so each line is fixed
- * by the value alone. The last, partial line is kept too; the redactor masks it when it is as long
- * as any encoded form it masks.
+ * by the value alone.
  */
 function wrappedBase64(bytes: Uint8Array): string[] {
   const lines: string[] = [];
@@ -123,7 +128,10 @@ function wrappedBase64(bytes: Uint8Array): string[] {
     const base64 = Buffer.from(input).toString("base64");
     for (const width of WRAP_WIDTHS) {
       if (base64.length <= width) continue; // one line: the unwrapped form, already there
-      for (let i = 0; i < base64.length; i += width) lines.push(base64.slice(i, i + width));
+      for (let i = 0; i < base64.length; i += width) {
+        const line = base64.slice(i, i + width);
+        if (line.length >= MIN_WRAPPED_TAIL) lines.push(line);
+      }
     }
   }
   return lines;

@@ -187,16 +187,25 @@ describe("trust issue #18 point 4: forms users' tools print", () => {
     }
   });
 
-  it("point 4: a last partial line under 8 characters is left (nothing that short is masked)", () => {
-    const value = "x".repeat(58); // 58 bytes: one full 76-column line, then "eA==" (1 byte)
+  it("point 4: a last partial line of 12 characters or more is masked, a shorter one left", () => {
     const redactor = createRedactor(quiet);
-    redactor.register(value);
-    const [full, last] =
-      Buffer.from(value)
+    // 65 bytes: one full 76-column line, then 8 bytes in 12 characters; 62 bytes: then 5 in 8.
+    const long = "p".repeat(65);
+    const short = "s".repeat(62);
+    redactor.register(long);
+    redactor.register(short);
+    const [full, tail] =
+      Buffer.from(long)
         .toString("base64")
         .match(/.{1,76}/g) ?? [];
-    expect(last).toBe("eA==");
-    expect(redactor.redact(`  ${full}\n  ${last}\n`)).toBe("  ******\n  eA==\n");
+    expect(tail).toHaveLength(12);
+    expect(redactor.redact(`  ${full}\n  ${tail}\n`)).toBe("  ******\n  ******\n");
+    const [fullShort, tailShort] =
+      Buffer.from(short)
+        .toString("base64")
+        .match(/.{1,76}/g) ?? [];
+    expect(tailShort).toHaveLength(8);
+    expect(redactor.redact(`  ${fullShort}\n  ${tailShort}\n`)).toBe(`  ******\n  ${tailShort}\n`);
   });
 
   it("point 4: Go's encoding/json escapes: \\u003c \\u003e \\u0026 \\u2028 \\u2029", () => {

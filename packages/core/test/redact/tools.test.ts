@@ -4,8 +4,11 @@
  * logger's prefix or indented, with `\n` or `\r\n`), must come out of the redactor fully masked.
  */
 import { generateKeyPairSync } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { MIN_WRAPPED_TAIL } from "../../src/redact/forms.js";
 import { createRedactor } from "../../src/redact/index.js";
 import type { Redactor } from "../../src/redact/types.js";
 import { base64Tools, type Encoder, jsonTools, urlTools } from "./tools.js";
@@ -59,7 +62,7 @@ const LAYOUTS = [
 
 /**
  * Prints wrapped tool output line by line behind `prefix`. Every line is masked whole, except a
- * last partial line under 8 characters (the redactor never masks encoded forms that short).
+ * last partial line under {@link MIN_WRAPPED_TAIL} characters.
  */
 function expectWrappedMasked(redactor: Redactor, output: string, context: string): void {
   const lines = output.split("\n");
@@ -70,7 +73,8 @@ function expectWrappedMasked(redactor: Redactor, output: string, context: string
     out.pop();
     expect(out.length, context).toBe(lines.length);
     lines.forEach((line, i) => {
-      const allowed = line.length >= 8 ? [`${prefix}${MASK}`] : [`${prefix}${MASK}`, `${prefix}${line}`];
+      const allowed =
+        line.length >= MIN_WRAPPED_TAIL ? [`${prefix}${MASK}`] : [`${prefix}${MASK}`, `${prefix}${line}`];
       expect(allowed, `${context}, line ${i + 1} of ${lines.length}, ${JSON.stringify(prefix)}`).toContain(
         out[i],
       );
@@ -146,6 +150,30 @@ describe("trust issue #18 point 4: wrapped base64 from the real tools", () => {
       TOOL_TIMEOUT,
     );
   }
+});
+
+describe("trust issue #18 point 4: wrapped base64 through redactor.stream()", () => {
+  const encode = base64Tools["GNU base64"];
+  it.skipIf(encode === undefined)(
+    "every line of `base64` of a service-account JSON, split into 7-byte chunks, comes out masked",
+    async () => {
+      const redactor = redactorOf(serviceAccount);
+      const [output] = (encode as Encoder)([`${serviceAccount}\n`]) as [string];
+      const lines = output.split("\n").slice(0, -1);
+      const log = Buffer.from(lines.map((line) => `  | ${line}\r\n`).join(""));
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < log.length; i += 7) chunks.push(log.subarray(i, i + 7));
+      const out: Buffer[] = [];
+      await pipeline(Readable.from(chunks), redactor.stream(), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) out.push(chunk);
+      });
+      const expected = lines
+        .map((line) => `  | ${line.length >= MIN_WRAPPED_TAIL ? MASK : line}\r\n`)
+        .join("");
+      expect(Buffer.concat(out).toString("utf8")).toBe(expected);
+    },
+    TOOL_TIMEOUT,
+  );
 });
 
 describe("trust issue #18 point 4: other languages' JSON encoders", () => {
