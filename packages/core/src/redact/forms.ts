@@ -56,24 +56,35 @@ const XML_ENTITIES: Readonly<Record<string, string>> = {
 const uEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
- * The inside of the JSON string literal each common encoder writes for `unit`. They all escape
- * `"`, `\\` and control characters as JavaScript does, and differ in what else they escape:
- * - JavaScript, Jackson, Python `ensure_ascii=False`: nothing else;
- * - Go's `encoding/json`: `<`, `>`, `&` (HTML-safe) and U+2028, U+2029;
- * - Python's `json.dumps` by default: everything outside printable ASCII, DEL included
- *   (astral characters as surrogate pairs, as the regular expression below reads UTF-16 units);
- * - PHP's `json_encode`: non-ASCII, and `/` as `\/`; with `JSON_UNESCAPED_UNICODE`, only `/`.
+ * The optional escapes of JSON encoders, on three independent axes; each encoder is one choice
+ * per axis. All of them escape `"`, `\\` and control characters as JavaScript does.
+ * - `/` as `\/`: PHP's `json_encode` (unless `JSON_UNESCAPED_SLASHES`), Ruby's `script_safe`;
+ * - `<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026`: Go's `encoding/json` (HTML-safe);
+ * - beyond ASCII: U+2028 and U+2029 only (Go; PHP with `JSON_UNESCAPED_UNICODE`), every non-ASCII
+ *   character (PHP), or everything outside printable ASCII, DEL included (Python's `json.dumps`
+ *   by default). Astral characters become surrogate pairs: the expressions read UTF-16 units.
+ * JavaScript, Jackson, serde and Python with `ensure_ascii=False` choose none.
+ */
+const JSON_ESCAPE_AXES: ReadonlyArray<ReadonlyArray<(form: string) => string>> = [
+  [(form) => form.replace(/\//g, "\\/")],
+  [(form) => form.replace(/[<>&]/g, uEscape)],
+  [
+    (form) => form.replace(/[\u2028\u2029]/g, uEscape),
+    (form) => form.replace(/[\u0080-\uffff]/g, uEscape),
+    (form) => form.replace(/[^\x20-\x7e]/g, uEscape),
+  ],
+];
+
+/**
+ * The inside of the JSON string literal of `unit` under every combination of the optional
+ * escapes. An axis the value has no character for adds nothing: most values have 1 to 4 forms.
  */
 function jsonForms(unit: string): string[] {
-  const js = JSON.stringify(unit).slice(1, -1);
-  const slashes = js.replace(/\//g, "\\/");
-  return [
-    js,
-    js.replace(/[<>&\u2028\u2029]/g, uEscape),
-    js.replace(/[^\x20-\x7e]/g, uEscape),
-    slashes.replace(/[\u0080-\uffff]/g, uEscape),
-    slashes,
-  ];
+  // The escapes only add ASCII letters, digits and `\`, which no other axis touches: they commute.
+  const forms = new Set([JSON.stringify(unit).slice(1, -1)]);
+  for (const axis of JSON_ESCAPE_AXES)
+    for (const form of [...forms]) for (const applyEscape of axis) forms.add(applyEscape(form));
+  return [...forms];
 }
 
 /**

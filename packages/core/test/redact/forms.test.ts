@@ -225,6 +225,20 @@ describe("trust issue #18 point 4: forms users' tools print", () => {
     expect(encoded).toContain("http:\\/\\/é.example\\/😀");
   });
 
+  // PHP 7.1+ escapes U+2028 and U+2029 even with JSON_UNESCAPED_UNICODE; with
+  // JSON_UNESCAPED_SLASHES, non-ASCII alone. Each encoder is one choice per axis, all combined.
+  it("point 4: the JSON escapes combine: `\\/`, `<>&`, and U+2028 / all non-ASCII / all but printable ASCII", () => {
+    const { encoded } = derivedForms("a/<é\u2028");
+    for (const form of [
+      "a\\/<é\\u2028", // PHP, JSON_UNESCAPED_UNICODE
+      "a/<\\u00e9\\u2028", // PHP, JSON_UNESCAPED_SLASHES; Python
+      "a\\/<\\u00e9\\u2028", // PHP
+      "a/\\u003cé\\u2028", // Go
+      "a\\/\\u003c\\u00e9\\u2028",
+    ])
+      expect(encoded).toContain(form);
+  });
+
   it("point 4: lower-case percent-encoding, and + for a space, in each encoder's set of kept characters", () => {
     const value = "a/b c!d*e~f'(g)";
     const { encoded } = derivedForms(value);
