@@ -98,22 +98,55 @@ const KEPT: readonly RegExp[] = [
   /[A-Za-z0-9\-._~/]/, // Python's urllib.parse.quote (keeps `/` by default)
 ];
 
+/** How one style percent-encodes each byte: `codes[3b..3b+len[b]]` are the ASCII codes it writes. */
+interface PercentStyle {
+  plus: boolean;
+  codes: Uint8Array;
+  lengths: Uint8Array;
+}
+
 /**
- * `unit` percent-encoded by each family of {@link KEPT}, each with `%20` and with `+` for a space
- * (form encoding, Python's quote_plus, PHP's urlencode), each in upper- and lower-case hex
- * (.NET's HttpUtility.UrlEncode writes `%2f`).
+ * Per family of {@link KEPT}, the styles: `%XX` in upper- and lower-case hex (.NET's
+ * HttpUtility.UrlEncode writes `%2f`), each with `%20` and with `+` for a space (form encoding,
+ * Python's quote_plus, PHP's urlencode). Byte tables, since a value's bytes are mapped 16 ways.
  */
+const PERCENT_STYLES: readonly PercentStyle[] = KEPT.flatMap((kept) =>
+  [false, true].flatMap((plus) =>
+    [false, true].map((lower) => {
+      const codes = new Uint8Array(256 * 3);
+      const lengths = new Uint8Array(256);
+      for (let byte = 0; byte < 256; byte++) {
+        const c = String.fromCharCode(byte);
+        const hex = byte.toString(16).padStart(2, "0");
+        const written =
+          byte < 0x80 && kept.test(c) ? c : plus && c === " " ? "+" : `%${lower ? hex : hex.toUpperCase()}`;
+        codes.set(Buffer.from(written, "latin1"), 3 * byte);
+        lengths[byte] = written.length;
+      }
+      return { plus, codes, lengths };
+    }),
+  ),
+);
+
+/** `unit` percent-encoded in each style of {@link PERCENT_STYLES}. */
 function percentForms(unit: string): string[] {
   const bytes = Buffer.from(unit, "utf8");
+  const hasSpace = bytes.includes(0x20);
+  const buffer = Buffer.allocUnsafe(3 * bytes.length);
   const out: string[] = [];
-  for (const kept of KEPT) {
-    let upper = "";
+  for (const { plus, codes, lengths } of PERCENT_STYLES) {
+    if (plus && !hasSpace) continue; // the same as without `+`
+    let n = 0;
     for (const byte of bytes) {
-      const c = String.fromCharCode(byte);
-      upper += byte < 0x80 && kept.test(c) ? c : `%${byte < 16 ? "0" : ""}${byte.toString(16).toUpperCase()}`;
+      const at = 3 * byte;
+      const length = lengths[byte] as number;
+      buffer[n++] = codes[at] as number;
+      if (length === 3) {
+        buffer[n++] = codes[at + 1] as number;
+        buffer[n++] = codes[at + 2] as number;
+      }
     }
-    const lower = upper.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
-    out.push(upper, lower, upper.replace(/%20/g, "+"), lower.replace(/%20/g, "+"));
+    out.push(buffer.toString("latin1", 0, n));
   }
   return out;
 }
