@@ -121,9 +121,17 @@ function pairHash(k: number, next: number): number {
   return Math.imul(next ^ Math.imul(k, 0xcc9e2d51), GOLDEN);
 }
 
-/** A pattern's units, as {@link unitsOf} gives them for text (a copy: it outlives the scratch). */
+/**
+ * The units of a pattern the filter hashes: the 4-grams at its first {@link MAX_STRIDE} offsets
+ * and the 4-gram after each, so at most `MAX_STRIDE + 7` units (a 16-unit prefix keeps every
+ * `o + 8 <= length` test the same). Projecting only the prefix keeps registering a multi-KB form
+ * (a PEM key's hex, say) from copying all of it, several times per form.
+ */
+const HASHED_PREFIX = MAX_STRIDE + 8;
+
+/** A pattern's hashed units, as {@link unitsOf} gives them for text (a copy: it outlives the scratch). */
 function patternUnits(pattern: string): Uint8Array {
-  return Buffer.from(pattern, "latin1");
+  return Buffer.from(pattern.length > HASHED_PREFIX ? pattern.slice(0, HASHED_PREFIX) : pattern, "latin1");
 }
 
 function setBit(bits: Int32Array, h: number): void {

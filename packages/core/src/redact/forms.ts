@@ -5,7 +5,10 @@
 
 /** The strings to mask for one value; the redactor applies the short-secret policy to each. */
 export interface DerivedForms {
-  /** The value, each trimmed line of a multi-line value, each string leaf of a JSON value. */
+  /**
+   * The value, each trimmed line of a multi-line value, each string leaf of a JSON value, and the
+   * same again for each leaf (its lines; its leaves when it holds JSON text).
+   */
   plain: string[];
   /** Encodings of each plain form (and of the raw bytes of a binary value); none repeats a plain form. */
   encoded: string[];
@@ -19,24 +22,25 @@ export function derivedForms(
   value: string | Uint8Array,
   excludeJsonKeys: readonly string[] = [],
 ): DerivedForms {
-  const plain = typeof value === "string" ? [...plainForms(value, excludeJsonKeys)] : [];
+  // "Wholes" are what a user hands to an encoder as one piece: the value, a field of it.
+  const wholes: Uint8Array[] = typeof value === "string" ? [] : [value];
+  const plain =
+    typeof value === "string" ? [...new Set(plainForms(value, new Set(excludeJsonKeys), wholes))] : [];
   const plainSet = new Set(plain);
   const encoded = new Set<string>();
-  const add = (form: string | undefined) => {
-    if (form !== undefined && form.length > 0 && !plainSet.has(form)) encoded.add(form);
+  const add = (form: string) => {
+    if (form.length > 0 && !plainSet.has(form)) encoded.add(form);
   };
   if (typeof value !== "string") byteForms(value).forEach(add);
   for (const unit of plain) {
-    add(JSON.stringify(unit).slice(1, -1));
+    jsonForms(unit).forEach(add);
     add(unit.replace(/[&<>"']/g, (c) => XML_ENTITIES[c] ?? c));
-    const uri = encodeUri(unit);
-    add(uri);
-    add(uri?.replace(/%20/g, "+"));
-    add(new URLSearchParams({ v: unit }).toString().slice(2));
+    percentForms(unit).forEach(add);
     byteForms(Buffer.from(unit, "utf8")).forEach(add);
     // `echo "$SECRET" | base64`: the newline `echo` adds without `-n` is encoded with the value.
     add(Buffer.from(`${unit}\n`, "utf8").toString("base64"));
   }
+  for (const whole of wholes) wrappedBase64(whole).forEach(add);
   return { plain, encoded: [...encoded] };
 }
 
@@ -48,16 +52,145 @@ const XML_ENTITIES: Readonly<Record<string, string>> = {
   "'": "&apos;",
 };
 
-function encodeUri(text: string): string | undefined {
-  try {
-    return encodeURIComponent(text);
-  } catch {
-    return undefined; // a lone surrogate cannot be URL-encoded, so it cannot appear URL-encoded either
-  }
+/** `\uXXXX` for one UTF-16 unit, lower-case hex as Go, Python and PHP write it. */
+const uEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * The optional escapes of JSON encoders, on three independent axes; each encoder is one choice
+ * per axis. All of them escape `"`, `\\` and control characters as JavaScript does.
+ * - `/` as `\/`: PHP's `json_encode` (unless `JSON_UNESCAPED_SLASHES`), Ruby's `script_safe`;
+ * - `<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026`: Go's `encoding/json` (HTML-safe);
+ * - beyond ASCII: U+2028 and U+2029 only (Go; PHP with `JSON_UNESCAPED_UNICODE`), every non-ASCII
+ *   character (PHP), or everything outside printable ASCII, DEL included (Python's `json.dumps`
+ *   by default). Astral characters become surrogate pairs: the expressions read UTF-16 units.
+ * JavaScript, Jackson, serde and Python with `ensure_ascii=False` choose none.
+ */
+const JSON_ESCAPE_AXES: ReadonlyArray<ReadonlyArray<(form: string) => string>> = [
+  [(form) => form.replace(/\//g, "\\/")],
+  [(form) => form.replace(/[<>&]/g, uEscape)],
+  [
+    (form) => form.replace(/[\u2028\u2029]/g, uEscape),
+    (form) => form.replace(/[\u0080-\uffff]/g, uEscape),
+    (form) => form.replace(/[^\x20-\x7e]/g, uEscape),
+  ],
+];
+
+/**
+ * The inside of the JSON string literal of `unit` under every combination of the optional
+ * escapes. An axis the value has no character for adds nothing: most values have 1 to 4 forms.
+ */
+function jsonForms(unit: string): string[] {
+  // The escapes only add ASCII letters, digits and `\`, which no other axis touches: they commute.
+  const forms = new Set([JSON.stringify(unit).slice(1, -1)]);
+  for (const axis of JSON_ESCAPE_AXES)
+    for (const form of [...forms]) for (const applyEscape of axis) forms.add(applyEscape(form));
+  return [...forms];
 }
 
-function* plainForms(value: string, excludeJsonKeys: readonly string[]): Generator<string> {
+/**
+ * The ASCII characters each family of percent-encoders leaves as they are; every other byte of
+ * the UTF-8 text becomes `%XX`.
+ */
+const KEPT: readonly RegExp[] = [
+  /[A-Za-z0-9\-_.!~*'()]/, // JavaScript's encodeURIComponent
+  /[A-Za-z0-9*\-._]/, // form encoding: URLSearchParams, Java's URLEncoder
+  /[A-Za-z0-9\-._~]/, // RFC 3986 unreserved: Go's url.QueryEscape, PHP's rawurlencode, Python's quote(safe="")
+  /[A-Za-z0-9\-._~/]/, // Python's urllib.parse.quote (keeps `/` by default)
+];
+
+/** How one style percent-encodes each byte: `codes[3b..3b+len[b]]` are the ASCII codes it writes. */
+interface PercentStyle {
+  plus: boolean;
+  codes: Uint8Array;
+  lengths: Uint8Array;
+}
+
+/**
+ * Per family of {@link KEPT}, the styles: `%XX` in upper- and lower-case hex (.NET's
+ * HttpUtility.UrlEncode writes `%2f`), each with `%20` and with `+` for a space (form encoding,
+ * Python's quote_plus, PHP's urlencode). Byte tables, since a value's bytes are mapped 16 ways.
+ */
+const PERCENT_STYLES: readonly PercentStyle[] = KEPT.flatMap((kept) =>
+  [false, true].flatMap((plus) =>
+    [false, true].map((lower) => {
+      const codes = new Uint8Array(256 * 3);
+      const lengths = new Uint8Array(256);
+      for (let byte = 0; byte < 256; byte++) {
+        const c = String.fromCharCode(byte);
+        const hex = byte.toString(16).padStart(2, "0");
+        const written =
+          byte < 0x80 && kept.test(c) ? c : plus && c === " " ? "+" : `%${lower ? hex : hex.toUpperCase()}`;
+        codes.set(Buffer.from(written, "latin1"), 3 * byte);
+        lengths[byte] = written.length;
+      }
+      return { plus, codes, lengths };
+    }),
+  ),
+);
+
+/** `unit` percent-encoded in each style of {@link PERCENT_STYLES}. */
+function percentForms(unit: string): string[] {
+  const bytes = Buffer.from(unit, "utf8");
+  const hasSpace = bytes.includes(0x20);
+  const buffer = Buffer.allocUnsafe(3 * bytes.length);
+  const out: string[] = [];
+  for (const { plus, codes, lengths } of PERCENT_STYLES) {
+    if (plus && !hasSpace) continue; // the same as without `+`
+    let n = 0;
+    for (const byte of bytes) {
+      const at = 3 * byte;
+      const length = lengths[byte] as number;
+      buffer[n++] = codes[at] as number;
+      if (length === 3) {
+        buffer[n++] = codes[at + 1] as number;
+        buffer[n++] = codes[at + 2] as number;
+      }
+    }
+    out.push(buffer.toString("latin1", 0, n));
+  }
+  return out;
+}
+
+/** Line widths of wrapped base64: GNU `base64`, MIME, Python's encodebytes (76); openssl, PEM (64). */
+const WRAP_WIDTHS = [76, 64];
+/**
+ * A last, partial line shorter than this (6 bytes or fewer) is left: such short base64 strings
+ * match unrelated base64 in logs, and a pattern under 11 characters would shorten the matcher's
+ * sampling stride (engine.ts), slowing every scan for every secret.
+ */
+export const MIN_WRAPPED_TAIL = 12;
+
+/**
+ * The lines of the standard base64 of `bytes`, and of `bytes` plus the newline `echo` adds, as
+ * tools wrap it: a log prints each line on its own, often behind a prefix or indentation. Every
+ * line is a whole number of 3-byte groups (76 and 64 are multiples of 4), so each line is fixed
+ * by the value alone.
+ */
+function wrappedBase64(bytes: Uint8Array): string[] {
+  const lines: string[] = [];
+  for (const input of [bytes, Buffer.concat([bytes, NEWLINE])]) {
+    const base64 = Buffer.from(input).toString("base64");
+    for (const width of WRAP_WIDTHS) {
+      if (base64.length <= width) continue; // one line: the unwrapped form, already there
+      for (let i = 0; i < base64.length; i += width) {
+        const line = base64.slice(i, i + width);
+        if (line.length >= MIN_WRAPPED_TAIL) lines.push(line);
+      }
+    }
+  }
+  return lines;
+}
+
+const NEWLINE = Buffer.from("\n");
+
+/**
+ * The value, its trimmed lines, and the same for each string leaf when it is JSON text, down to
+ * nested JSON held in a leaf: a field of a JSON secret is printed (and encoded) like a secret of
+ * its own. Pushes the value and each leaf to `wholes`, as UTF-8.
+ */
+function* plainForms(value: string, exclude: ReadonlySet<string>, wholes: Uint8Array[]): Generator<string> {
   if (value.length === 0) return;
+  wholes.push(Buffer.from(value, "utf8"));
   yield value;
   if (/[\r\n]/.test(value)) {
     for (const line of value.split(/\r\n|\r|\n/)) {
@@ -73,7 +206,8 @@ function* plainForms(value: string, excludeJsonKeys: readonly string[]): Generat
     } catch {
       return; // not JSON: the value and its lines are all there is
     }
-    yield* jsonLeaves(parsed, new Set(excludeJsonKeys));
+    // Each level is shorter than the one holding it, so this ends.
+    for (const leaf of jsonLeaves(parsed, exclude)) yield* plainForms(leaf, exclude, wholes);
   }
 }
 

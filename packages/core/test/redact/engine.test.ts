@@ -48,6 +48,36 @@ describe("MatchEngine against the naive reference", () => {
     );
   });
 
+  // Only a pattern's first MAX_STRIDE + 8 units are hashed (registering a multi-KB form copied it
+  // whole, several times): long patterns sharing those units, and differing only after them, must
+  // still each match exactly, as UTF-16 strings and as UTF-8 bytes.
+  it("finds long patterns that share their hashed prefix and differ after it", () => {
+    const prefix = fc.string({ unit: alphabet, minLength: MAX_STRIDE + 8, maxLength: MAX_STRIDE + 8 });
+    const tail = fc.string({ unit: alphabet, minLength: 0, maxLength: 30 });
+    fc.assert(
+      fc.property(prefix, fc.uniqueArray(tail, { minLength: 1, maxLength: 6 }), (head, tails) => {
+        const ps = tails.map((t) => `${head}${t}`);
+        const utf16 = engineWith(ps, 8);
+        const utf8 = new MatchEngine({ anywhereLength: 8, encoding: "utf8" });
+        for (const p of ps) utf8.add(p);
+        fc.assert(
+          fc.property(textWith([...ps, head, ...tails]), (text) => {
+            const expected = referenceRanges(ps, text, 8);
+            expect(utf16.ranges(text)).toEqual(flat(expected));
+            const bytes = Buffer.from(text, "utf8");
+            const byteRanges = expected.map(([a, b]) => [
+              Buffer.byteLength(text.slice(0, a)),
+              Buffer.byteLength(text.slice(0, b)),
+            ]);
+            expect(utf8.ranges(bytes)).toEqual(byteRanges.flat());
+          }),
+          { numRuns: 10 },
+        );
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("starts at `from` and still reads the character before it for word boundaries", () => {
     fc.assert(
       fc.property(anywhere, patterns, fc.nat(), (n, ps, seed) => {

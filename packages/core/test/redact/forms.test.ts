@@ -142,3 +142,116 @@ describe("base64 inside larger blobs", () => {
     }
   });
 });
+
+describe("trust issue #18 point 4: forms users' tools print", () => {
+  const quiet = { onWarning: () => {} };
+  const pemBody = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37 + 11) % 256)).toString("base64");
+  const pem = `-----BEGIN PRIVATE KEY-----\n${pemBody.match(/.{1,64}/g)?.join("\n")}\n-----END PRIVATE KEY-----\n`;
+  const serviceAccount = JSON.stringify(
+    { type: "service_account", private_key: pem, client_email: "etl@proj-1.iam.gserviceaccount.com" },
+    null,
+    2,
+  );
+
+  it("point 4: the lines of a multi-line JSON leaf are masked as the lines of a top-level value are", () => {
+    const redactor = createRedactor(quiet);
+    redactor.register(serviceAccount);
+    // The PEM key of a service-account JSON, logged line by line, indented.
+    for (const line of pem.trim().split("\n")) expect(redactor.redact(`    ${line}`)).toBe("    ******");
+  });
+
+  it("point 4: a JSON leaf holding JSON text gets the forms of a top-level value, lines included", () => {
+    const redactor = createRedactor(quiet);
+    redactor.register(JSON.stringify({ data: { credentials: serviceAccount } }));
+    for (const line of pem.trim().split("\n")) expect(redactor.redact(`\t${line}\r`)).toBe("\t******\r");
+    expect(redactor.redact("etl@proj-1.iam.gserviceaccount.com")).toBe("******");
+  });
+
+  it("point 4: every line of the base64 wrapped at 76 and 64 columns, of the value and of value+\\n", () => {
+    const value = JSON.stringify({
+      user: "svc_etl",
+      password: "Zq8!x/Pf<2&k>é9_Lm",
+      host: "db.internal:5432",
+    });
+    const redactor = createRedactor(quiet);
+    redactor.register(value);
+    for (const input of [value, `${value}\n`]) {
+      const base64 = Buffer.from(input).toString("base64");
+      for (const width of [76, 64]) {
+        const lines = base64.match(new RegExp(`.{1,${width}}`, "g")) ?? [];
+        expect(lines.length).toBeGreaterThan(1);
+        // java.util.Base64.getMimeEncoder() ends its lines with \r\n.
+        const log = lines.map((line) => `INFO  [main] ${line}\r\n`).join("");
+        expect(redactor.redact(log)).toBe("INFO  [main] ******\r\n".repeat(lines.length));
+      }
+    }
+  });
+
+  it("point 4: a last partial line of 12 characters or more is masked, a shorter one left", () => {
+    const redactor = createRedactor(quiet);
+    // 65 bytes: one full 76-column line, then 8 bytes in 12 characters; 62 bytes: then 5 in 8.
+    const long = "p".repeat(65);
+    const short = "s".repeat(62);
+    redactor.register(long);
+    redactor.register(short);
+    const [full, tail] =
+      Buffer.from(long)
+        .toString("base64")
+        .match(/.{1,76}/g) ?? [];
+    expect(tail).toHaveLength(12);
+    expect(redactor.redact(`  ${full}\n  ${tail}\n`)).toBe("  ******\n  ******\n");
+    const [fullShort, tailShort] =
+      Buffer.from(short)
+        .toString("base64")
+        .match(/.{1,76}/g) ?? [];
+    expect(tailShort).toHaveLength(8);
+    expect(redactor.redact(`  ${fullShort}\n  ${tailShort}\n`)).toBe(`  ******\n  ${tailShort}\n`);
+  });
+
+  it("point 4: Go's encoding/json escapes: \\u003c \\u003e \\u0026 \\u2028 \\u2029", () => {
+    const { encoded } = derivedForms("a<b>&c\u2028d\u2029e");
+    expect(encoded).toContain("a\\u003cb\\u003e\\u0026c\\u2028d\\u2029e");
+  });
+
+  it("point 4: Python's json.dumps default: \\uXXXX (lower case) for non-ASCII and DEL, surrogate pairs", () => {
+    const { encoded } = derivedForms('pé"ß😀\u007f/x');
+    expect(encoded).toContain('p\\u00e9\\"\\u00df\\ud83d\\ude00\\u007f/x');
+  });
+
+  // PHP is not installed here: its documented json_encode output, written out.
+  it("point 4: PHP's json_encode: \\/ for a slash, \\uXXXX for non-ASCII; also with JSON_UNESCAPED_UNICODE", () => {
+    const { encoded } = derivedForms("http://é.example/😀");
+    expect(encoded).toContain("http:\\/\\/\\u00e9.example\\/\\ud83d\\ude00");
+    expect(encoded).toContain("http:\\/\\/é.example\\/😀");
+  });
+
+  // PHP 7.1+ escapes U+2028 and U+2029 even with JSON_UNESCAPED_UNICODE; with
+  // JSON_UNESCAPED_SLASHES, non-ASCII alone. Each encoder is one choice per axis, all combined.
+  it("point 4: the JSON escapes combine: `\\/`, `<>&`, and U+2028 / all non-ASCII / all but printable ASCII", () => {
+    const { encoded } = derivedForms("a/<é\u2028");
+    for (const form of [
+      "a\\/<é\\u2028", // PHP, JSON_UNESCAPED_UNICODE
+      "a/<\\u00e9\\u2028", // PHP, JSON_UNESCAPED_SLASHES; Python
+      "a\\/<\\u00e9\\u2028", // PHP
+      "a/\\u003cé\\u2028", // Go
+      "a\\/\\u003c\\u00e9\\u2028",
+    ])
+      expect(encoded).toContain(form);
+  });
+
+  it("point 4: lower-case percent-encoding, and + for a space, in each encoder's set of kept characters", () => {
+    const value = "a/b c!d*e~f'(g)";
+    const { encoded } = derivedForms(value);
+    for (const form of [
+      "a%2Fb%20c!d*e~f'(g)", // encodeURIComponent
+      "a%2fb%20c!d*e~f'(g)",
+      "a%2fb+c!d*e~f'(g)",
+      "a%2Fb+c%21d*e%7Ef%27%28g%29", // URLSearchParams, Java's URLEncoder
+      "a%2fb+c%21d*e%7ef%27%28g%29",
+      "a%2Fb%20c%21d%2Ae~f%27%28g%29", // RFC 3986 unreserved: Python quote(safe=''), PHP rawurlencode
+      "a%2fb+c%21d%2ae~f%27%28g%29", // Go's url.QueryEscape, lower case
+      "a/b%20c%21d%2Ae~f%27%28g%29", // Python's quote: `/` kept
+    ])
+      expect(encoded).toContain(form);
+  });
+});
