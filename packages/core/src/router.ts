@@ -18,6 +18,7 @@ import {
   SecretNotFoundError,
   type SecretsError,
 } from "./errors.js";
+import { PendingAudits } from "./pending-audits.js";
 import { type PeekingResolver, type Plan, PlanMemo, type PlannedLevel } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
@@ -179,6 +180,8 @@ class NamespaceRouter implements Router {
   readonly #renderDependencies: RenderDependencies;
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;
+  /** Audit writes in flight: close() waits for them. */
+  readonly #pendingAudits = new PendingAudits();
   readonly #timeoutMs: number;
   readonly #watches = new Watches({
     levels: (ref) => {
@@ -451,7 +454,7 @@ class NamespaceRouter implements Router {
     if (!this.#audit) return;
     try {
       const pending = this.#audit(event);
-      if (pending) pending.catch(() => this.#auditFailed());
+      if (pending) this.#pendingAudits.track(pending.catch(() => this.#auditFailed()));
     } catch {
       this.#auditFailed();
     }
@@ -616,6 +619,8 @@ class NamespaceRouter implements Router {
   async close(): Promise<void> {
     this.#watches.close();
     await Promise.allSettled([...this.#resolvers.values()].map((r) => r.close()));
+    // Last: an executor's final audit events must reach the sink before it exits.
+    await this.#pendingAudits.flush();
   }
 
   ruleFor(namespace: string, tenant?: string): RouteRule | undefined {
