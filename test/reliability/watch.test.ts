@@ -37,6 +37,28 @@ async function until(test: () => boolean): Promise<void> {
   while (!test()) await sleep(5);
 }
 
+/**
+ * Wraps the backend's probeVersion to count probes of the same key in flight together; returns
+ * the highest count seen.
+ */
+function countOverlappingProbes(backend: SecretBackend): () => number {
+  const probe = backend.probeVersion?.bind(backend);
+  if (!probe) throw new Error(`${backend.name} has no probeVersion`);
+  const inFlight = new Map<string, number>();
+  let most = 0;
+  backend.probeVersion = async (ref, options) => {
+    const now = (inFlight.get(ref.key) ?? 0) + 1;
+    inFlight.set(ref.key, now);
+    most = Math.max(most, now);
+    try {
+      return await probe(ref, options);
+    } finally {
+      inFlight.set(ref.key, (inFlight.get(ref.key) ?? 1) - 1);
+    }
+  };
+  return () => most;
+}
+
 /** The GCP backend over an SDK client on the link, counting the client methods the backend calls. */
 async function gcpOnLink(link: FaultyLink, scope: string, name: string) {
   const { SecretManagerServiceClient } = await import("@google-cloud/secret-manager");
@@ -80,6 +102,8 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
     for (const ref of event.refs) probes.set(ref.key, (probes.get(ref.key) ?? 0) + 1);
   };
   const probesOf = (key: string) => probes.get(key) ?? 0;
+  /** How many probes of one key were ever in flight at once (one poll per key: never above 1). */
+  let overlapping: () => number = () => 0;
   const totalProbes = () => [...probes.values()].reduce((a, b) => a + b, 0);
 
   beforeAll(async () => {
@@ -95,6 +119,7 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
       gcpMethods = gcp.methods;
       closeClient = gcp.close;
     } else backend = makeBackend(kind, { address: link.address, scope, name, requestTimeoutMs: 1_500 });
+    overlapping = countOverlappingProbes(backend);
     router = createRouter({
       backends: { [name]: backend },
       rules: [{ match: "", backend: name }],
@@ -165,9 +190,10 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
     // The held probes end at the deadline (an error each, never a change); then polling goes on.
     await until(() => KEYS.every((key) => probesOf(key) >= 4));
     for (const watch of watches) watch.close();
-    const counts = KEYS.map(probesOf);
-    // Each key's poll is one sequence of probes: the keys stay within one round of each other.
-    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    // Each key's poll is one sequence of probes: never two probes of a key in flight at once.
+    // (Counted on the backend's calls, not by comparing counts after a while: on a busy machine
+    // the keys' polls advance at different speeds; trust issue #20 point 9.)
+    expect(overlapping()).toBe(1);
     // Every probe is one request (a breaker fast-fail would be none): never more than the probes.
     expect(link.counter.requests).toBeLessThanOrEqual(totalProbes());
     expect(metadataOnly(kind, link.counter.log)).toBe(true);
