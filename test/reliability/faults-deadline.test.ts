@@ -125,16 +125,15 @@ describe.each(BACKENDS)("deadlines against %s", (kind) => {
     await link.fault({ type: "timeout", attributes: { timeout: 0 } });
     expectUnavailable(await settled(resolver.resolve(small), TIMEOUT));
     await link.heal();
-    // gRPC may need a moment (its reconnect backoff) to replace a connection that lost bytes.
-    let last: Awaited<ReturnType<typeof settled>> | undefined;
-    const until = performance.now() + 3_000;
-    while (performance.now() < until) {
-      last = await settled(resolver.resolve(small), TIMEOUT);
-      if (last.ok) break;
+    // gRPC may need a moment (its reconnect backoff) to replace a connection that lost bytes:
+    // asked again until it answers, bounded by the test's timeout rather than a fixed 3 s that a
+    // busy machine can use up (trust issue #20 point 9).
+    let last = await settled(resolver.resolve(small), TIMEOUT);
+    while (!last.ok) {
       expect(failure(last)).toBeInstanceOf(BackendUnavailableError);
       await new Promise((r) => setTimeout(r, 100));
+      last = await settled(resolver.resolve(small), TIMEOUT);
     }
-    if (!last?.ok) throw new Error("no recovery within 3 s after the fault was removed", { cause: last });
     expectValue(last.value as never, smallValue);
   });
 });
