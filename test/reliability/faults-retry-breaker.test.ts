@@ -98,7 +98,7 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
       const error = failure(outcome);
       expect(error).toBeInstanceOf(BackendUnavailableError);
       expect((error as Error).message).toMatch(/marked down/);
-      expect(outcome.ms).toBeLessThan(100);
+      expect(outcome.ms).toBeLessThanOrEqual(100);
     }
     expect(f.link.counter.requests).toBe(before);
     expect(f.resolver.stats().backendCalls).toBe(3);
@@ -156,14 +156,17 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
         BackendUnavailableError,
       );
     }
-    const started = performance.now();
+    // Each caller fails by 100 ms (settled() fails a hang), measured on this process's timers
+    // rather than as one wall-clock total a busy machine stretches (trust issue #20 point 9).
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         settled(f?.resolver.resolve(refOf(keys[i % 6] as string)) as Promise<SecretValue>, 100),
       ),
     );
-    for (const outcome of outcomes) expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
-    expect(performance.now() - started).toBeLessThan(100 + SLACK_MS);
+    for (const outcome of outcomes) {
+      expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
+      expect(outcome.ms).toBeLessThanOrEqual(100 + SLACK_MS);
+    }
     expect(f.resolver.stats().backendCalls).toBe(2);
   });
 });
