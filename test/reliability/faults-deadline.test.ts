@@ -55,6 +55,11 @@ describe.each(BACKENDS)("deadlines against %s", (kind) => {
 
   it("waits out latency below the deadline and returns the value", async () => {
     const { resolver, link } = await open();
+    // Connected first: a gRPC connection's set-up takes several round trips, and at 250 ms each
+    // it used up the 800 ms deadline on a busy machine (trust issue #20 point 9). The latency
+    // under test is one request's.
+    const warm = await settled(resolver.resolve(small), TIMEOUT);
+    if (!warm.ok) throw warm.error;
     await link.fault({ type: "latency", attributes: { latency: 250, jitter: 50 } });
     const outcome = await settled(resolver.resolve(small), TIMEOUT);
     if (!outcome.ok) throw outcome.error;
