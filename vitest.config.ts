@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+// Where install.sh put the servers (KEYWAY_EMULATORS_DIR or ./.emulators), read the same way the harness does.
+import { isInstalled } from "./test/servers/index.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const src = (pkg: string, entry = "index.ts") => here(`./packages/${pkg}/src/${entry}`);
@@ -33,13 +34,15 @@ const backendProject = (name: string) => ({
 });
 
 /**
- * Lowkey Vault (the Azure Key Vault emulator) is not served by any registry these machines reach
- * (Maven Central has no lowkey-vault-app), so the Azure server suite runs only where a jar was
- * installed (KEYWAY_LOWKEY_JAR=… npm run emulators -- lowkey) or a container endpoint is given.
+ * Lowkey Vault (the Azure Key Vault emulator) is not served by the registries these machines
+ * reach, so it is installed from a jar (KEYWAY_LOWKEY_JAR, by default ../shared/tools/lowkey-vault/
+ * beside the repo; Maven Central or Docker elsewhere). On a laptop without it the Azure server
+ * suite is left out with a warning; in CI (CI=true) the project always runs, and its globalSetup
+ * fails when Lowkey is missing, so a skipped Azure suite fails CI like the other three.
  */
-const lowkeyAvailable =
-  existsSync(here("./.emulators/lowkey/.installed")) || process.env.KEYWAY_TEST_LOWKEY_ENDPOINT !== undefined;
-if (!lowkeyAvailable) {
+const inCi = process.env.CI === "true";
+const lowkeyAvailable = isInstalled("lowkey") || process.env.KEYWAY_TEST_LOWKEY_ENDPOINT !== undefined;
+if (!lowkeyAvailable && !inCi) {
   console.warn(
     "[keyway] backend-azure server suite NOT RUN: Lowkey Vault is not installed (see test/servers/README.md).",
   );
@@ -54,6 +57,9 @@ export default defineConfig({
         test: {
           name: "unit",
           setupFiles,
+          // The property tests take 1-3 s alone and over 5 s (Vitest's default) on 2 busy cores
+          // (trust issue #20 point 9): a hang still fails, later.
+          testTimeout: 30_000,
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
           exclude: [
             "**/*.server.test.ts",
@@ -66,7 +72,7 @@ export default defineConfig({
       },
       backendProject("aws"),
       backendProject("vault"),
-      ...(lowkeyAvailable ? [backendProject("azure")] : []),
+      ...(lowkeyAvailable || inCi ? [backendProject("azure")] : []),
       backendProject("gcp"),
       {
         // Kestra's Jackson + Pebble and Jinja2 as the oracle for rendered output (test/conformance/):

@@ -6,6 +6,13 @@
 #
 #   scripts/emulators/install.sh              # all of them
 #   scripts/emulators/install.sh moto gcp     # only these
+#   scripts/emulators/install.sh moto --optional lowkey
+#                                             # names after --optional may fail to install
+#                                             # (a warning, exit 0) unless CI=true
+#
+# Lowkey Vault comes from KEYWAY_LOWKEY_JAR when set, else from
+# <repo>/../shared/tools/lowkey-vault/lowkey-vault-app-<version>.jar when that file exists
+# (the project machines and CI), else from Maven Central (needs `mvn`).
 #
 # Every version is pinned here. See test/servers/README.md for why each pin was chosen.
 set -euo pipefail
@@ -82,13 +89,18 @@ install_lowkey() {
   local java_home
   java_home="$(find_java25)" || { echo "lowkey: needs a Java 25+ JDK (none under /usr/lib/jvm)" >&2; return 1; }
   local jar="lowkey-vault-app-$LOWKEY_VERSION.jar"
+  # The jar built from Lowkey's source that the project machines and CI keep beside the repo.
+  local shared_jar="$ROOT/../shared/tools/lowkey-vault/$jar"
+  if [[ -z "${KEYWAY_LOWKEY_JAR:-}" && -f "$shared_jar" ]]; then KEYWAY_LOWKEY_JAR="$shared_jar"; fi
   if [[ -n "${KEYWAY_LOWKEY_JAR:-}" ]]; then
-    # Escape hatch: a jar obtained some other way (Maven Central proper, a colleague).
-    cp "$KEYWAY_LOWKEY_JAR" "$DEST/lowkey/$jar"
+    # A jar obtained some other way (built from source, a colleague). `install` sets the mode:
+    # the source may be read-only, and a plain cp would keep that and refuse the next update.
+    echo "lowkey: from $KEYWAY_LOWKEY_JAR"
+    install -m 0644 "$KEYWAY_LOWKEY_JAR" "$DEST/lowkey/$jar"
   else
     # dependency:copy works without a pom and copies straight out of the local repository.
-    # NOTE: on the project machines this fails: the Maven registry serves no version of
-    # lowkey-vault-app at all (not even its maven-metadata.xml). See test/servers/README.md.
+    # NOTE: on the project machines this fails: the Maven registry they reach serves no version
+    # of lowkey-vault-app at all (not even its maven-metadata.xml). See test/servers/README.md.
     mvn -q -B -U org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
       -Dartifact="com.github.nagyesta.lowkey-vault:lowkey-vault-app:$LOWKEY_VERSION" \
       -DoutputDirectory="$DEST/lowkey" -Dmdep.overWriteReleases=true || {
@@ -162,8 +174,16 @@ version_of() {
   esac
 }
 
-names=("$@")
+names=()
+optional_mode=""
+optional=() # installed like the others, but a failure is only a warning outside CI
+for arg in "$@"; do
+  if [[ "$arg" == "--optional" ]]; then optional_mode=1; continue; fi
+  names+=("$arg")
+  [[ -z "${optional_mode:-}" ]] || optional+=("$arg")
+done
 [[ ${#names[@]} -gt 0 ]] || names=("${ALL[@]}")
+is_optional() { [[ "${CI:-}" != "true" && " ${optional[*]} " == *" $1 "* ]]; }
 failed=0
 for name in "${names[@]}"; do
   version="$(version_of "$name")" || { log "$name" "unknown (known: ${ALL[*]})"; failed=1; continue; }
@@ -181,6 +201,8 @@ for name in "${names[@]}"; do
   if [[ $rc -eq 0 ]]; then
     mark "$name" "$version"
     log "$name" "installed $version in $((SECONDS - start))s"
+  elif is_optional "$name"; then
+    log "$name" "FAILED to install $version after $((SECONDS - start))s (optional: its suite will not run; CI=true makes this an error)"
   else
     log "$name" "FAILED to install $version after $((SECONDS - start))s"
     failed=1

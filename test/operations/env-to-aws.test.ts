@@ -5,7 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { AuditEvent } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { awsBackend, configDir, eventually, findLeak, keyway, serversMissing, summary } from "./helpers.js";
+import { awsBackend, configDir, findLeak, keyway, serversMissing, summary } from "./helpers.js";
 
 const aws = awsBackend();
 
@@ -79,12 +79,11 @@ describe.skipIf(serversMissing)("the audit trail of a copy (keyway.yaml audit: {
     const r = await keyway(dir, ["copy", "--from-namespace", "", "--to-namespace", "audited"], env);
     expect(r.code).toBe(3); // the broken variable is an invalid value
     expect(summary(r.stderr)).toMatchObject({ created: 3, failed: 1 });
-    const text = await eventually(async () => {
-      const t = await readFile(auditFile, "utf8").catch(() => "");
-      return t.split("\n").filter(Boolean).length >= 4 ? t : undefined;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more is on its way
-    const events = (await readFile(auditFile, "utf8"))
+    // The command closed its router before returning, and close() waits for the audit writes:
+    // the file is complete now (no polling, no "nothing more is on its way" pause; trust issue
+    // #20 point 9).
+    const text = await readFile(auditFile, "utf8");
+    const events = text
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as AuditEvent);

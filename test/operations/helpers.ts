@@ -188,14 +188,3 @@ export function findLeak(text: string, values: Iterable<string | Uint8Array>): s
   }
   return undefined;
 }
-
-/** Polls until `check` returns a value (audit lines are appended asynchronously). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result !== undefined) return result;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -32,7 +32,9 @@ describe.skipIf(serversMissing)("render and check of a flow on moto", () => {
     const namespace = `company.flows${randomBytes(3).toString("hex")}`;
     const values = new Map<string, string>();
     for (let i = 0; i < N; i++) values.set(`FLOW_${i}`, valueFor(i));
-    await Promise.all([...values].map(([key, value]) => aws.put?.({ namespace, key }, value)));
+    // One write at a time: 40 concurrent CreateSecret calls made moto answer 500 (an HTML page)
+    // on a busy machine (trust issue #20 point 9). The reads under test still go out batched.
+    for (const [key, value] of values) await aws.put?.({ namespace, key }, value);
 
     const dir = await configDir({ rules: [{ match: namespace, backend: "aws" }] });
     const flow = `id: flow\nnamespace: ${namespace}\ntasks:\n${[...values.keys()]

@@ -17,6 +17,11 @@ reportCounters(import.meta.url);
 watchUnhandledRejections();
 
 const TIMEOUT = 700;
+/**
+ * Healthy reads must succeed: they get a deadline a busy machine cannot miss (with 700 ms, 18
+ * concurrent reads in one cold child on 2 loaded cores missed it; trust issue #20 point 9).
+ */
+const HEALTHY_TIMEOUT = 10_000;
 const EXIT_WITHIN_MS = 2_000;
 /** Starting node, loading TypeScript and three SDKs on 2 busy cores. */
 const CHILD_LIMIT_MS = 40_000;
@@ -76,7 +81,12 @@ describe("a process that met every fault exits on its own", () => {
     const register = fileURLToPath(new URL("./child/register.mjs", import.meta.url));
     const child = spawn(
       process.execPath,
-      ["--import", register, script, JSON.stringify({ timeoutMs: TIMEOUT, scenarios })],
+      [
+        "--import",
+        register,
+        script,
+        JSON.stringify({ timeoutMs: TIMEOUT, healthyTimeoutMs: HEALTHY_TIMEOUT, scenarios }),
+      ],
       { stdio: ["ignore", "pipe", "pipe"], env: process.env },
     );
     let stdout = "";
@@ -110,8 +120,9 @@ describe("a process that met every fault exits on its own", () => {
     expect(report.unhandled).toEqual([]);
     for (const result of report.results) {
       count("resolvesChecked");
-      if (result.ms > TIMEOUT + SLACK_MS) count("hangs");
-      expect(result.ms, result.name).toBeLessThanOrEqual(TIMEOUT + SLACK_MS);
+      const deadline = result.name.endsWith("-healthy") ? HEALTHY_TIMEOUT : TIMEOUT;
+      if (result.ms > deadline + SLACK_MS) count("hangs");
+      expect(result.ms, result.name).toBeLessThanOrEqual(deadline + SLACK_MS);
       if (result.name.endsWith("-healthy")) {
         if (result.ok && !result.correct) count("wrongValues");
         expect(result, result.name).toMatchObject({ ok: true, correct: true });

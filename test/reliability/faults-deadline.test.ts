@@ -55,6 +55,11 @@ describe.each(BACKENDS)("deadlines against %s", (kind) => {
 
   it("waits out latency below the deadline and returns the value", async () => {
     const { resolver, link } = await open();
+    // Connected first: a gRPC connection's set-up takes several round trips, and at 250 ms each
+    // it used up the 800 ms deadline on a busy machine (trust issue #20 point 9). The latency
+    // under test is one request's.
+    const warm = await settled(resolver.resolve(small), TIMEOUT);
+    if (!warm.ok) throw warm.error;
     await link.fault({ type: "latency", attributes: { latency: 250, jitter: 50 } });
     const outcome = await settled(resolver.resolve(small), TIMEOUT);
     if (!outcome.ok) throw outcome.error;
@@ -125,16 +130,15 @@ describe.each(BACKENDS)("deadlines against %s", (kind) => {
     await link.fault({ type: "timeout", attributes: { timeout: 0 } });
     expectUnavailable(await settled(resolver.resolve(small), TIMEOUT));
     await link.heal();
-    // gRPC may need a moment (its reconnect backoff) to replace a connection that lost bytes.
-    let last: Awaited<ReturnType<typeof settled>> | undefined;
-    const until = performance.now() + 3_000;
-    while (performance.now() < until) {
-      last = await settled(resolver.resolve(small), TIMEOUT);
-      if (last.ok) break;
+    // gRPC may need a moment (its reconnect backoff) to replace a connection that lost bytes:
+    // asked again until it answers, bounded by the test's timeout rather than a fixed 3 s that a
+    // busy machine can use up (trust issue #20 point 9).
+    let last = await settled(resolver.resolve(small), TIMEOUT);
+    while (!last.ok) {
       expect(failure(last)).toBeInstanceOf(BackendUnavailableError);
       await new Promise((r) => setTimeout(r, 100));
+      last = await settled(resolver.resolve(small), TIMEOUT);
     }
-    if (!last?.ok) throw new Error("no recovery within 3 s after the fault was removed", { cause: last });
     expectValue(last.value as never, smallValue);
   });
 });

@@ -66,7 +66,10 @@ describe("replicas", () => {
   it("with the primary blackholed, reads the (slow) replica within the deadline", async () => {
     const r = await open();
     await primary.fault({ type: "timeout", attributes: { timeout: 0 } });
-    await replica.fault({ type: "latency", attributes: { latency: 450 } });
+    // Slow, yet well inside the replica's half of the deadline even when the primary's half ends
+    // late on a busy machine (450 ms left 50 ms to spare; trust issue #20 point 9). Without a
+    // shared deadline the primary would use all of it and the replica would get no time at all.
+    await replica.fault({ type: "latency", attributes: { latency: 250 } });
     const outcome = await settled(r.resolve(ref), TIMEOUT);
     if (!outcome.ok) throw outcome.error;
     expectValue(outcome.value, value);
@@ -94,16 +97,17 @@ describe("replicas", () => {
     const r = await open({ threshold: 2, cooldownMs: 60_000 });
     await primary.fault({ type: "timeout", attributes: { timeout: 0 } });
     const times: number[] = [];
-    const started = performance.now();
     // The first reads wait out (their share of) the primary until two of its reads have failed.
-    while (times.length < 12 && performance.now() - started < 4_000) {
+    while (times.length < 12) {
       const outcome = await settled(r.resolve(ref), TIMEOUT);
       if (!outcome.ok) throw outcome.error;
       expectValue(outcome.value, value);
       times.push(outcome.ms);
     }
+    // Straight to the replica: well under the primary's half of the deadline, which a read that
+    // still asked the primary would wait out (not a fixed 200 ms: a busy machine's moto is slower).
     for (const ms of times.slice(-3))
-      expect(ms, `read times: ${times.map(Math.round).join(", ")}`).toBeLessThan(200);
+      expect(ms, `read times: ${times.map(Math.round).join(", ")}`).toBeLessThan(TIMEOUT / 2);
     expect(primary.counter.requests).toBeLessThanOrEqual(2);
   });
 

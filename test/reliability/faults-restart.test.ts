@@ -61,7 +61,9 @@ describe.each(BACKENDS)("%s killed and restarted mid-run", (kind) => {
     await server.stop();
     const downUntil = performance.now() + OUTAGE_MS;
     let staleServed = 0;
-    while (performance.now() < downUntil) {
+    // For the whole outage, and on until the stale value was served more than 10 times (on a
+    // busy machine fewer reads fit in the outage; trust issue #20 point 9).
+    while (performance.now() < downUntil || staleServed <= 10) {
       const outcome = await settled(f.resolver.resolve(ref), TIMEOUT);
       if (outcome.ok) {
         expectValue(outcome.value, value);

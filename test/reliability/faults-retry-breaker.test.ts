@@ -9,7 +9,7 @@ import {
   type SecretRef,
   type SecretValue,
 } from "@keyway/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BACKENDS, GET_ONLY, makeBackend, runId, seed } from "./support/backends.js";
 import { expectValue, failure, SLACK_MS, settled, watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";
@@ -69,9 +69,11 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
     await f.link.fault(RESET);
     const outcome = await settled(f.resolver.resolve(refOf("KEY_0")), 600);
     expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
-    // About 10 ms of backoff per retry: the deadline, not the attempt budget, ended it.
+    // About 10 ms of backoff per retry: the deadline, not the attempt budget, ended it. How many
+    // attempts fit in 600 ms depends on the machine's load, so only "it retried" is asserted
+    // (trust issue #20 point 9: more than 3 failed on a busy machine).
     const calls = f.resolver.stats().backendCalls;
-    expect(calls).toBeGreaterThan(3);
+    expect(calls).toBeGreaterThan(1);
     expect(calls).toBeLessThan(1_000);
     // (The attempt the deadline cut may not have left the client yet.)
     expect(f.link.counter.requests).toBeLessThanOrEqual(calls);
@@ -96,7 +98,7 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
       const error = failure(outcome);
       expect(error).toBeInstanceOf(BackendUnavailableError);
       expect((error as Error).message).toMatch(/marked down/);
-      expect(outcome.ms).toBeLessThan(100);
+      expect(outcome.ms).toBeLessThanOrEqual(100);
     }
     expect(f.link.counter.requests).toBe(before);
     expect(f.resolver.stats().backendCalls).toBe(3);
@@ -104,13 +106,20 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
 
   it("lets one half-open probe through after the cool-down, reopens on failure, and closes by itself once the backend is back", async () => {
     const cooldownMs = 400;
-    f = await fixture(kind, scope, { timeoutMs: TIMEOUT, breaker: { threshold: 2, cooldownMs } });
+    // The breaker's clock is the test's: the cool-down is over when the test says so, not after a
+    // sleep a busy machine can stretch or the server's slowness can eat (trust issue #20 point 9).
+    let now = 1_000_000;
+    f = await fixture(kind, scope, {
+      timeoutMs: TIMEOUT,
+      breaker: { threshold: 2, cooldownMs },
+      cache: { ttlMs: 0, negativeTtlMs: 0, clock: { now: () => now } },
+    });
     await f.link.fault(RESET);
     for (const key of keys.slice(0, 2)) await settled(f.resolver.resolve(refOf(key)), TIMEOUT);
     expect(f.resolver.stats().backendCalls).toBe(2);
 
     // Still failing after the cool-down: of 6 concurrent callers, only the probe goes out.
-    await sleep(cooldownMs + 50);
+    now += cooldownMs + 1;
     const probes = await Promise.all(
       keys.map((key) => settled(f?.resolver.resolve(refOf(key)) as Promise<SecretValue>, TIMEOUT)),
     );
@@ -119,15 +128,18 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
 
     // Back up: after the next cool-down the probe succeeds and the circuit closes.
     await f.link.heal();
-    await sleep(cooldownMs + 50);
-    const deadline = performance.now() + 5_000;
+    now += cooldownMs + 1;
     let recovered: SecretValue | undefined;
-    while (!recovered && performance.now() < deadline) {
+    // Bounded by the test's timeout, not a fixed 5 s.
+    while (!recovered) {
       const outcome = await settled(f.resolver.resolve(refOf("KEY_1")), TIMEOUT);
       if (outcome.ok) recovered = outcome.value;
-      else await sleep(100); // gRPC reconnects on its own schedule; the breaker reopens meanwhile
+      else {
+        // gRPC reconnects on its own (real-time) schedule; the breaker reopened meanwhile.
+        await sleep(100);
+        now += cooldownMs + 1;
+      }
     }
-    if (!recovered) throw new Error("the backend did not recover by itself within 5 s");
     expectValue(recovered, stored(scope, "KEY_1"));
     for (const key of keys) {
       const outcome = await settled(f.resolver.resolve(refOf(key)), TIMEOUT);
@@ -144,48 +156,76 @@ describe.each(BACKENDS)("retries and the breaker against %s", (kind) => {
         BackendUnavailableError,
       );
     }
-    const started = performance.now();
+    // Each caller fails by 100 ms (settled() fails a hang), measured on this process's timers
+    // rather than as one wall-clock total a busy machine stretches (trust issue #20 point 9).
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         settled(f?.resolver.resolve(refOf(keys[i % 6] as string)) as Promise<SecretValue>, 100),
       ),
     );
-    for (const outcome of outcomes) expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
-    expect(performance.now() - started).toBeLessThan(100 + SLACK_MS);
+    for (const outcome of outcomes) {
+      expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
+      expect(outcome.ms).toBeLessThanOrEqual(100 + SLACK_MS);
+    }
     expect(f.resolver.stats().backendCalls).toBe(2);
   });
 });
 
 describe("jitter", () => {
   it("spreads retry delays at random within the exponential cap", async () => {
-    // 30 resolvers, each failing 3 times: the gaps between attempts differ, and none exceeds its cap.
-    const gaps: number[][] = [[], []];
-    for (let run = 0; run < 30; run++) {
-      const times: number[] = [];
-      const backend = {
-        name: "flaky",
-        capabilities: GET_ONLY,
-        async get(): Promise<SecretValue> {
-          times.push(performance.now());
-          throw new BackendUnavailableError("down");
-        },
-      };
-      const resolver = createResolver({
-        backend,
-        timeoutMs: 2_000,
-        retry: { attempts: 3, baseDelayMs: 40, maxDelayMs: 60 },
-        breaker: { threshold: 0 },
-      });
-      await resolver.resolve({ namespace: "a", key: "K" }).catch(() => undefined);
-      count("backendCalls", times.length);
-      expect(times).toHaveLength(3);
-      gaps[0]?.push((times[1] as number) - (times[0] as number));
-      gaps[1]?.push((times[2] as number) - (times[1] as number));
+    // 30 resolvers, each failing 3 times: the backoffs differ, and none exceeds its cap. The
+    // backoffs are read where the resolver asks for them (its timers), not measured between
+    // attempts, which a busy machine stretches (trust issue #20 point 9).
+    const backoffs: number[][] = [[], []];
+    const realSetTimeout = globalThis.setTimeout;
+    let attempts = 0;
+    /** Each timer asked for, with the number of attempts made when it was asked. */
+    let asked: Array<[number, number]> = [];
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((
+      callback: (...args: unknown[]) => void,
+      ms?: number,
+      ...args: unknown[]
+    ) => {
+      asked.push([attempts, ms ?? 0]);
+      return realSetTimeout(callback, ms, ...args);
+    }) as typeof setTimeout);
+    try {
+      for (let run = 0; run < 30; run++) {
+        attempts = 0;
+        const backend = {
+          name: "flaky",
+          capabilities: GET_ONLY,
+          async get(): Promise<SecretValue> {
+            attempts++;
+            throw new BackendUnavailableError("down");
+          },
+        };
+        const resolver = createResolver({
+          backend,
+          timeoutMs: 2_000,
+          retry: { attempts: 3, baseDelayMs: 40, maxDelayMs: 60 },
+          breaker: { threshold: 0 },
+        });
+        asked = [];
+        await resolver.resolve({ namespace: "a", key: "K" }).catch(() => undefined);
+        count("backendCalls", attempts);
+        expect(attempts).toBe(3);
+        // The backoff after attempt n is the timer asked for between attempts n and n + 1, apart
+        // from the deadline's own timers (2,000 ms; its others are asked for before attempt 1).
+        for (const n of [1, 2]) {
+          const between = asked.filter(([made, ms]) => made === n && ms !== 2_000).map(([, ms]) => ms);
+          expect(between, `timers asked for after attempt ${n}`).toHaveLength(1);
+          backoffs[n - 1]?.push(between[0] as number);
+        }
+      }
+    } finally {
+      spy.mockRestore();
     }
-    const [first, second] = gaps as [number[], number[]];
-    // Full jitter: uniform in [0, 40] then [0, 60] (capped from 80), plus timer lateness.
-    expect(Math.max(...first)).toBeLessThanOrEqual(40 + 25);
-    expect(Math.max(...second)).toBeLessThanOrEqual(60 + 25);
+    const [first, second] = backoffs as [number[], number[]];
+    // Full jitter: uniform in [0, 40] then [0, 60] (capped from 80).
+    expect(Math.min(...first, ...second)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...first)).toBeLessThanOrEqual(40);
+    expect(Math.max(...second)).toBeLessThanOrEqual(60);
     const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
     expect(spread(first)).toBeGreaterThan(15);
     expect(spread(second)).toBeGreaterThan(20);

@@ -215,12 +215,19 @@ describe("a refresh-ahead that meets an outage", () => {
   it("marks the value stale as soon as its TTL is over", async () => {
     let now = 1_000_000;
     let down = false;
+    let failedWhileDown: () => void = () => {};
+    const refreshFailed = new Promise<void>((resolve) => {
+      failedWhileDown = resolve;
+    });
     const backend = {
       name: "scripted",
       capabilities: GET_ONLY,
       async get(): Promise<SecretValue> {
         count("backendCalls");
-        if (down) throw new BackendUnavailableError("down");
+        if (down) {
+          failedWhileDown();
+          throw new BackendUnavailableError("down");
+        }
         return SecretValue.fromText("the-value");
       },
     };
@@ -242,7 +249,10 @@ describe("a refresh-ahead that meets an outage", () => {
     down = true;
     now = 1_000_990; // in the refresh-ahead window: served from cache, refreshed in the background
     expect((await resolver.resolve(ref)).stale).toBe(false);
-    await new Promise((r) => setTimeout(r, 10));
+    // The background refresh reached the backend and failed; one turn of the event loop lets the
+    // cache take that failure in (an event, not a fixed 10 ms: trust issue #20 point 9).
+    await refreshFailed;
+    await new Promise((r) => setImmediate(r));
     now = 1_001_050; // past the TTL, backend down: the value may be served, but only marked stale
     const late = await resolver.resolve(ref);
     expectValue(late, "the-value");
@@ -257,6 +267,10 @@ describe.each(BACKENDS)("stale-if-error against %s", (kind) => {
   const TIMEOUT = 600;
   const scope = runId();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // The cache's clock is the test's: expiry and the stale bound are exact, and a busy machine
+  // cannot move them (they were real sleeps of TTL + 20 ms; trust issue #20 point 9). The
+  // deadline is still real time: the outage is real.
+  let now = 1_000_000;
   let f: Fixture | undefined;
   afterEach(async () => {
     await f?.close();
@@ -273,6 +287,7 @@ describe.each(BACKENDS)("stale-if-error against %s", (kind) => {
         negativeTtlMs: 0,
         staleIfErrorMs: STALE,
         staleRetryMs: 100,
+        clock: { now: () => now },
       },
     });
 
@@ -284,40 +299,45 @@ describe.each(BACKENDS)("stale-if-error against %s", (kind) => {
     const first = await settled(f.resolver.resolve(ref), TIMEOUT);
     if (!first.ok) throw first.error;
     expectValue(first.value, value);
-    const fetchedAt = performance.now();
+    const fetchedAt = now;
     expect(first.value.stale).toBe(false);
     await f.link.disable();
-    await sleep(TTL + 20);
+    now += TTL + 1;
     let served = 0;
-    // Until the bound: the stale value (or, only in the last moments, the error); after it: the error.
+    // Until the bound: the stale value; from it on: the error.
     for (;;) {
       const outcome = await settled(f.resolver.resolve(ref), TIMEOUT);
-      const age = performance.now() - fetchedAt;
+      const age = now - fetchedAt;
       if (outcome.ok) {
         expectValue(outcome.value, value);
         expect(outcome.value.stale).toBe(true);
-        expect(age).toBeLessThan(TTL + STALE + 50);
+        expect(age).toBeLessThan(TTL + STALE);
         served++;
       } else {
         expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
-        expect(age).toBeGreaterThanOrEqual(TTL + STALE - 150);
+        expect(age).toBeGreaterThanOrEqual(TTL + STALE);
         break;
       }
-      await sleep(100);
+      now += 100;
     }
-    expect(served).toBeGreaterThanOrEqual(5);
+    // Ages 301, 401, ... 1,401 ms: every one of them before the bound of 1,500 ms.
+    expect(served).toBe(12);
     // Still down and past the bound: fail closed, every time.
     const after = await settled(f.resolver.resolve(ref), TIMEOUT);
     expect(failure(after)).toBeInstanceOf(BackendUnavailableError);
     // Back up: a fresh value again.
     await f.link.heal();
     let fresh: SecretValue | undefined;
-    for (let i = 0; i < 30 && !fresh; i++) {
+    // Until the client has reconnected (gRPC on its own backoff): bounded by the test's timeout.
+    while (!fresh) {
       const outcome = await settled(f.resolver.resolve(ref), TIMEOUT);
       if (outcome.ok) fresh = outcome.value;
-      else await sleep(100);
+      else {
+        expect(failure(outcome)).toBeInstanceOf(BackendUnavailableError);
+        now += 100;
+        await sleep(100);
+      }
     }
-    if (!fresh) throw new Error("no fresh value after the outage");
     expectValue(fresh, value);
     expect(fresh.stale).toBe(false);
   });
@@ -333,7 +353,7 @@ describe.each(BACKENDS)("stale-if-error against %s", (kind) => {
     const direct = directBackend(kind, scope);
     await direct.delete?.(ref);
     await direct.close?.();
-    await sleep(TTL + 20);
+    now += TTL + 1;
     expect(failure(await settled(f.resolver.resolve(ref), TIMEOUT))).toBeInstanceOf(SecretNotFoundError);
     await f.link.disable();
     expect(failure(await settled(f.resolver.resolve(ref), TIMEOUT))).toBeInstanceOf(BackendUnavailableError);
@@ -365,7 +385,16 @@ describe("stale-if-error never outlives a denial or a disabled version (OpenBao)
       policy: `path "secret/data/rel-${scope}/*" { capabilities = ["read"] }`,
     });
   });
-  const cache = { ttlMs: TTL, jitter: 0, refreshAhead: 0, negativeTtlMs: 0, staleIfErrorMs: 60_000 };
+  // The cache's clock is the test's: the TTL is over when the test says so (trust issue #20 point 9).
+  let now = 1_000_000;
+  const cache = {
+    ttlMs: TTL,
+    jitter: 0,
+    refreshAhead: 0,
+    negativeTtlMs: 0,
+    staleIfErrorMs: 60_000,
+    clock: { now: () => now },
+  };
 
   it("denied: a revoked token gets AccessDeniedError, then unavailable, never the cached value", async () => {
     const ref = { namespace: "rel.denied", key: "TOKEN" };
@@ -378,7 +407,7 @@ describe("stale-if-error never outlives a denial or a disabled version (OpenBao)
     if (!first.ok) throw first.error;
     expectValue(first.value, value);
     await sys("POST", "auth/token/revoke", { token });
-    await new Promise((r) => setTimeout(r, TTL + 20));
+    now += TTL + 1;
     expect(failure(await settled(f.resolver.resolve(ref), TIMEOUT))).toBeInstanceOf(AccessDeniedError);
     await f.link.disable();
     expect(failure(await settled(f.resolver.resolve(ref), TIMEOUT))).toBeInstanceOf(BackendUnavailableError);
@@ -393,7 +422,7 @@ describe("stale-if-error never outlives a denial or a disabled version (OpenBao)
     if (!first.ok) throw first.error;
     expectValue(first.value, value);
     await sys("DELETE", `secret/data/rel-${scope}/_/rel/disabled/TOKEN`);
-    await new Promise((r) => setTimeout(r, TTL + 20));
+    now += TTL + 1;
     expect(failure(await settled(f.resolver.resolve(ref), TIMEOUT))).toBeInstanceOf(SecretDisabledError);
     await f.link.disable();
     expect(failure(await settled(f.resolver.resolve(ref), TIMEOUT))).toBeInstanceOf(BackendUnavailableError);

@@ -16,7 +16,7 @@ import {
   type SecretsError,
   type VersionChange,
 } from "@keyway/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { countingClient } from "../../packages/backend-gcp/test/emulator.js";
 import { printedForms } from "../contract/index.js";
 import { BACKENDS, type BackendServer, directBackend, makeBackend, runId, seed } from "./support/backends.js";
@@ -35,6 +35,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits until `test()` holds (checked every few ms; the test's own timeout bounds it). */
 async function until(test: () => boolean): Promise<void> {
   while (!test()) await sleep(5);
+}
+
+/**
+ * Wraps the backend's probeVersion to count probes of the same key in flight together; returns
+ * the highest count seen.
+ */
+function countOverlappingProbes(backend: SecretBackend): { most(): number; inFlight(): number } {
+  const probe = backend.probeVersion?.bind(backend);
+  if (!probe) throw new Error(`${backend.name} has no probeVersion`);
+  const inFlight = new Map<string, number>();
+  let most = 0;
+  let total = 0;
+  backend.probeVersion = async (ref, options) => {
+    const now = (inFlight.get(ref.key) ?? 0) + 1;
+    inFlight.set(ref.key, now);
+    most = Math.max(most, now);
+    total++;
+    try {
+      return await probe(ref, options);
+    } finally {
+      inFlight.set(ref.key, (inFlight.get(ref.key) ?? 1) - 1);
+      total--;
+    }
+  };
+  return { most: () => most, inFlight: () => total };
 }
 
 /** The GCP backend over an SDK client on the link, counting the client methods the backend calls. */
@@ -80,6 +105,8 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
     for (const ref of event.refs) probes.set(ref.key, (probes.get(ref.key) ?? 0) + 1);
   };
   const probesOf = (key: string) => probes.get(key) ?? 0;
+  /** Probes of one key in flight at once (one poll per key: never above 1), and probes in flight. */
+  let overlapping = { most: () => 0, inFlight: () => 0 };
   const totalProbes = () => [...probes.values()].reduce((a, b) => a + b, 0);
 
   beforeAll(async () => {
@@ -95,6 +122,7 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
       gcpMethods = gcp.methods;
       closeClient = gcp.close;
     } else backend = makeBackend(kind, { address: link.address, scope, name, requestTimeoutMs: 1_500 });
+    overlapping = countOverlappingProbes(backend);
     router = createRouter({
       backends: { [name]: backend },
       rules: [{ match: "", backend: name }],
@@ -113,6 +141,10 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
   });
   afterEach(async () => {
     await link.heal();
+    // A probe a closed watch had already started still reaches the server: let it end before the
+    // next test counts requests (under load it was counted there as an 11th request of 10; trust
+    // issue #20 point 9).
+    await until(() => overlapping.inFlight() === 0);
     await assertNoUnhandled();
   });
 
@@ -157,6 +189,10 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
         onError: (error) => void errors.push(error),
       }),
     );
+    // Closed even when an assertion below fails, so the next test does not run beside them.
+    onTestFinished(() => {
+      for (const watch of watches) watch.close();
+    });
     await until(() => link.counter.requests >= KEYS.length);
     await sleep(200); // room for any request that should not come
     expect(link.counter.requests).toBe(KEYS.length);
@@ -165,9 +201,10 @@ describe.each(BACKENDS)("watching rotation against %s", (kind) => {
     // The held probes end at the deadline (an error each, never a change); then polling goes on.
     await until(() => KEYS.every((key) => probesOf(key) >= 4));
     for (const watch of watches) watch.close();
-    const counts = KEYS.map(probesOf);
-    // Each key's poll is one sequence of probes: the keys stay within one round of each other.
-    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    // Each key's poll is one sequence of probes: never two probes of a key in flight at once.
+    // (Counted on the backend's calls, not by comparing counts after a while: on a busy machine
+    // the keys' polls advance at different speeds; trust issue #20 point 9.)
+    expect(overlapping.most()).toBe(1);
     // Every probe is one request (a breaker fast-fail would be none): never more than the probes.
     expect(link.counter.requests).toBeLessThanOrEqual(totalProbes());
     expect(metadataOnly(kind, link.counter.log)).toBe(true);

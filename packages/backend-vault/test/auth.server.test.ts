@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AccessDeniedError, ConfigurationError } from "@keyway/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createVaultClient } from "../src/client.js";
 import { createVaultBackend, type VaultAuth, type VaultClient } from "../src/index.js";
 import { enable, endpoint, rootToken, runPrefix, server, sys } from "./helpers.js";
@@ -213,16 +213,25 @@ describe.skipIf(!server)("vault auth on OpenBao", () => {
   });
 
   it("logs in again before the token expires (less than 10% of lease_duration left)", async () => {
-    const short = await approle("kw-short", { token_ttl: "3s", token_max_ttl: "3s" });
+    const short = await approle("kw-short", { token_ttl: "60s", token_max_ttl: "60s" });
     const { client, logins } = await countingClient();
-    const backend = backendWith({ method: "approle", ...short }, client);
-    expect((await backend.get(ref)).reveal()).toBe("authenticated");
-    expect(logins()).toBe(1);
-    await backend.get(ref);
-    expect(logins()).toBe(1);
-    await new Promise((r) => setTimeout(r, 2800)); // past 90% of 3 s, before expiry
-    expect((await backend.get(ref)).reveal()).toBe("authenticated");
-    expect(logins()).toBe(2);
+    // The session reads Date.now (faked here, timers untouched): the clock moves to 91% of the
+    // lease instead of a 2.8 s sleep into a 3 s one, and the token is still live on the server
+    // when the new login happens (trust issue #20 point 9).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const backend = backendWith({ method: "approle", ...short }, client);
+      expect((await backend.get(ref)).reveal()).toBe("authenticated");
+      expect(logins()).toBe(1);
+      vi.setSystemTime(Date.now() + 54_000 - 1_000); // 88%: 12% of the lease left
+      await backend.get(ref);
+      expect(logins()).toBe(1);
+      vi.setSystemTime(Date.now() + 1_600); // past 90%, before expiry
+      expect((await backend.get(ref)).reveal()).toBe("authenticated");
+      expect(logins()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a 403 on a revoked login token re-authenticates once and retries the request once", async () => {

@@ -43,10 +43,12 @@ const VALUE_2 = "rotating-secret-value-2";
 const CHILD = `
 const say = (line) => console.log(line + "\\n" + ".".repeat(64));
 const round = process.env.TOKEN.slice(-1);
-say("started " + round + " " + process.env.TOKEN);
 if (process.env.IGNORE_TERM === "1") process.on("SIGTERM", () => say("ignoring SIGTERM"));
 else process.on("SIGTERM", () => { say("stopping " + round); process.exit(0); });
 process.on("SIGHUP", () => { say("hup " + round); process.exit(3); });
+// "started" is the ready line: printed only once the handlers are in place, so a signal sent
+// as soon as the test sees it finds them (trust issue #20 point 9).
+say("started " + round + " " + process.env.TOKEN);
 if (round === "2") process.exit(7);
 setInterval(() => {}, 1000);
 `;
@@ -131,7 +133,11 @@ describe("keyway run --watch", () => {
     await run.ready("started 1");
     await run.memory.put?.(REF, VALUE_2);
     expect(await run.code).toBe(7);
-    expect(run.stdout()).toBe("started 1 ******\nignoring SIGTERM\nstarted 2 ******\n");
+    // The first child ignores SIGTERM (its handler is in place before "started"), so only SIGKILL
+    // ends it, and "started 2" comes only after it ended. Whether it got to print its "ignoring"
+    // line within the 300 ms grace depends on the machine's load, so that line is optional
+    // (trust issue #20 point 9); the first test shows SIGTERM comes first.
+    expect(run.stdout()).toMatch(/^started 1 \*{6}\n(ignoring SIGTERM\n)?started 2 \*{6}\n$/);
   });
 
   it("--signal HUP signals the child instead (its exit code passes through), and masks the new value", async () => {

@@ -19,6 +19,7 @@ import {
   SecretNotFoundError,
   type SecretsError,
 } from "./errors.js";
+import { PendingAudits } from "./pending-audits.js";
 import { type PeekingResolver, type Plan, PlanMemo, type PlannedLevel } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
@@ -187,6 +188,8 @@ class NamespaceRouter implements Router {
   readonly #renderDependencies: RenderDependencies;
   readonly #audit: AuditSink | undefined;
   #auditFailures = 0;
+  /** Audit writes in flight: close() waits for them. */
+  readonly #pendingAudits = new PendingAudits();
   readonly #timeoutMs: number;
   readonly #watches = new Watches({
     levels: (ref) => {
@@ -465,7 +468,7 @@ class NamespaceRouter implements Router {
     if (!this.#audit) return;
     try {
       const pending = this.#audit(event);
-      if (pending) pending.catch(() => this.#auditFailed());
+      if (pending) this.#pendingAudits.track(pending.catch(() => this.#auditFailed()));
     } catch {
       this.#auditFailed();
     }
@@ -640,6 +643,8 @@ class NamespaceRouter implements Router {
   async close(): Promise<void> {
     this.#watches.close();
     await Promise.allSettled([...this.#resolvers.values()].map((r) => r.close()));
+    // Last: an executor's final audit events must reach the sink before it exits.
+    await this.#pendingAudits.flush();
   }
 
   ruleFor(namespace: string, tenant?: string): RouteRule | undefined {

@@ -165,13 +165,18 @@ describe("resolver cache", () => {
   it("passes an AbortSignal that aborts at the deadline to the backend", async () => {
     let seen: AbortSignal | undefined;
     const backend = scriptedBackend();
-    backend.get = (_ref, options) => {
-      seen = options?.signal;
-      return new Promise(() => {});
-    };
+    // Waits on the signal's own "abort" event, not a fixed 10 ms (trust issue #20 point 9); a
+    // signal that never aborts fails this test by its timeout.
+    const aborted = new Promise<void>((resolve) => {
+      backend.get = (_ref, options) => {
+        seen = options?.signal;
+        seen?.addEventListener("abort", () => resolve(), { once: true });
+        return new Promise(() => {});
+      };
+    });
     const resolver = createResolver({ backend, timeoutMs: 30 });
     await resolver.resolve(ref("A")).catch(() => {});
-    await new Promise((r) => setTimeout(r, 10));
+    await aborted;
     expect(seen?.aborted).toBe(true);
   });
 

@@ -73,7 +73,8 @@ describe("audit", () => {
     });
     await router.resolve({ namespace: "a", key: "K" }, { executionId: "e-42" });
     await router.resolve({ namespace: "a", key: "NOPE" }).catch(() => {});
-    await new Promise((r) => setTimeout(r, 20));
+    // close() waits for the sink's writes (trust issue #20 point 9: no fixed 20 ms wait).
+    await router.close();
     expect(events.map((e) => [e.key, e.outcome, e.executionId])).toEqual([
       ["K", "ok", "e-42"],
       ["NOPE", "NOT_FOUND", undefined],
@@ -84,6 +85,45 @@ describe("audit", () => {
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(JSON.stringify(lines)).not.toContain(SECRET);
+  });
+
+  it("router.close() waits for an async sink that resolves late, so the last events are not lost (issue #20 point 9)", async () => {
+    const written: AuditEvent[] = [];
+    // A slow sink (a remote log, a busy disk): each write settles only after a few turns of the
+    // event loop, long after the resolve that caused it has returned.
+    const slowSink = async (event: AuditEvent) => {
+      for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+      written.push(event);
+    };
+    const memory = createMemoryBackend({ initial: { "ci.prod/DB_PASSWORD": SECRET } });
+    const router = createRouter({
+      backends: { m: memory },
+      rules: [{ match: "", backend: "m" }],
+      audit: slowSink,
+    });
+    await router.resolve({ namespace: "ci.prod", key: "DB_PASSWORD" }, { executionId: "exec-last" });
+    await router.resolve({ namespace: "ci.prod", key: "../../etc/passwd" }).catch(() => {});
+    expect(written).toHaveLength(0); // still in flight when the executor shuts down
+    await router.close();
+    expect(written.map((e) => [e.key, e.outcome, e.executionId])).toEqual([
+      ["DB_PASSWORD", "ok", "exec-last"],
+      ["../../etc/passwd", "INVALID_REFERENCE", undefined],
+    ]);
+    expect(JSON.stringify(written)).not.toContain(SECRET);
+  });
+
+  it("router.close() still settles when an audit write fails, and counts the failure (issue #20 point 9)", async () => {
+    const router = createRouter({
+      backends: { m: createMemoryBackend({ initial: { "/K": SECRET } }) },
+      rules: [{ match: "", backend: "m" }],
+      audit: async () => {
+        await new Promise((r) => setImmediate(r));
+        throw new Error("EACCES: permission denied, open '/var/log/keyway-audit.jsonl'");
+      },
+    });
+    await router.resolve({ namespace: "", key: "K" });
+    await router.close();
+    expect(router.stats().auditFailures).toBe(1);
   });
 
   it("a failing sink never breaks a resolve and is counted", async () => {
