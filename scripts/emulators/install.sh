@@ -32,7 +32,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DEST="${KEYWAY_EMULATORS_DIR:-$ROOT/.emulators}"
 CONFORMANCE="$ROOT/test/conformance"
-ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2)
+ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2 os-tools)
 
 log() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -160,6 +160,18 @@ install_jinja2() {
 
 checksum() { cat "$@" | sha256sum | cut -c1-12; }
 
+# The programs some unit tests use as their oracle, from Debian: zsh and fish read the completion
+# scripts (`keyway completion`), php's json_encode and urlencode check the redactor's forms.
+OS_TOOLS=(zsh fish php)
+install_os_tools() {
+  local missing=() tool
+  for tool in "${OS_TOOLS[@]}"; do command -v "$tool" >/dev/null || missing+=("${tool/#php/php-cli}"); done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  [[ "$(id -u)" == 0 ]] || { echo "os-tools: apt-get install ${missing[*]} needs root" >&2; return 1; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 version_of() {
   case "$1" in
     # The requirements' checksum is part of the marker, so a changed pin reinstalls.
@@ -170,6 +182,8 @@ version_of() {
     toxiproxy) echo "$TOXIPROXY_VERSION" ;;
     kestra-oracle) echo "$KESTRA_ORACLE_LAYOUT+$(checksum "$CONFORMANCE/kestra/pom.xml" "$CONFORMANCE/kestra/KestraOracle.java")" ;;
     jinja2) echo "$(checksum "$CONFORMANCE/requirements-jinja.txt")" ;;
+    # Which tools are on PATH: one that goes missing changes the version, so it is installed again.
+    os-tools) local t; for t in "${OS_TOOLS[@]}"; do command -v "$t" >/dev/null && printf '%s+' "$t"; done; echo ;;
     *) return 1 ;;
   esac
 }

@@ -96,6 +96,7 @@ const KEPT: readonly RegExp[] = [
   /[A-Za-z0-9*\-._]/, // form encoding: URLSearchParams, Java's URLEncoder
   /[A-Za-z0-9\-._~]/, // RFC 3986 unreserved: Go's url.QueryEscape, PHP's rawurlencode, Python's quote(safe="")
   /[A-Za-z0-9\-._~/]/, // Python's urllib.parse.quote (keeps `/` by default)
+  /[A-Za-z0-9\-._]/, // PHP's urlencode (encodes `~` and `*` too; found by its test against real PHP)
 ];
 
 /** How one style percent-encodes each byte: `codes[3b..3b+len[b]]` are the ASCII codes it writes. */
@@ -108,7 +109,7 @@ interface PercentStyle {
 /**
  * Per family of {@link KEPT}, the styles: `%XX` in upper- and lower-case hex (.NET's
  * HttpUtility.UrlEncode writes `%2f`), each with `%20` and with `+` for a space (form encoding,
- * Python's quote_plus, PHP's urlencode). Byte tables, since a value's bytes are mapped 16 ways.
+ * Python's quote_plus, PHP's urlencode). Byte tables, since a value's bytes are mapped 20 ways.
  */
 const PERCENT_STYLES: readonly PercentStyle[] = KEPT.flatMap((kept) =>
   [false, true].flatMap((plus) =>
