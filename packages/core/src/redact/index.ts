@@ -9,7 +9,7 @@ import { ConfigurationError } from "../errors.js";
 import { MASK, type SecretValue } from "../value.js";
 import { redactDeep, redactError } from "./deep.js";
 import { MatchEngine } from "./engine.js";
-import { derivedForms } from "./forms.js";
+import { derivedForms, plainFormsOf } from "./forms.js";
 import { redactingStream } from "./stream.js";
 import type { Redactor, RegisterOptions } from "./types.js";
 
@@ -91,6 +91,13 @@ class DefaultRedactor implements Redactor {
   readonly #clock: { now(): number };
   /** Counts the registrations dropped so far (see {@link Redactor.generation}). */
   #generation = 0;
+  /**
+   * Registrations whose forms are not in the engines yet. Deriving a value's forms (its encodings,
+   * lines, JSON leaves: hundreds for a credential) is the costly part of registering, so it waits
+   * for the first call that matches (`redact`, a stream): a process that registers and never
+   * redacts (`keyway get`) does not pay for it (`npm run bench -- --only=cli-startup`).
+   */
+  readonly #pending = new Set<string>();
 
   constructor(options: RedactorOptions) {
     this.mask = options.mask ?? MASK;
@@ -133,12 +140,13 @@ class DefaultRedactor implements Redactor {
         this.#values.set(id, existing);
         return;
       }
-      this.#apply(plain, existing.excludeJsonKeys, -1);
+      if (!this.#pending.has(id)) this.#apply(plain, existing.excludeJsonKeys, -1);
     }
     // A copy: eviction derives the same forms again, so the keys must not change meanwhile.
     const excludeJsonKeys = options.excludeJsonKeys && [...options.excludeJsonKeys];
-    const tooShort = this.#apply(plain, excludeJsonKeys, 1);
+    const tooShort = plainFormsOf(plain, excludeJsonKeys).find((form) => form.length < this.#minLength);
     this.#values.set(id, { at: now, excludeJsonKeys });
+    this.#pending.add(id);
     this.#nextExpiry = Math.min(this.#nextExpiry, now + this.#maxAgeMs);
     while (this.#values.size > this.#maxValues) this.#evictOldest();
     if (tooShort !== undefined && existing === undefined) {
@@ -153,6 +161,7 @@ class DefaultRedactor implements Redactor {
   redact(text: string): string {
     if (this.#values.size === 0) return text;
     this.#expire(this.#clock.now());
+    this.#flush();
     return this.#engine.redact(text, this.mask);
   }
 
@@ -165,6 +174,7 @@ class DefaultRedactor implements Redactor {
   }
 
   stream(): Transform {
+    this.#flush();
     if (this.#byteEngine === undefined) {
       this.#byteEngine = new MatchEngine({ anywhereLength: this.#anywhereLength, encoding: "utf8" });
       for (const [id, registration] of this.#values)
@@ -173,9 +183,13 @@ class DefaultRedactor implements Redactor {
     const engine = this.#byteEngine;
     return redactingStream({
       mask: Buffer.from(this.mask, "utf8"),
-      pendingFrom: (bytes, from) => engine.pendingFrom(bytes, from),
+      pendingFrom: (bytes, from) => {
+        this.#flush();
+        return engine.pendingFrom(bytes, from);
+      },
       ranges: (bytes, from, openEnd) => {
         this.#expire(this.#clock.now());
+        this.#flush();
         return engine.ranges(bytes, from, openEnd);
       },
     });
@@ -208,6 +222,16 @@ class DefaultRedactor implements Redactor {
     return tooShort;
   }
 
+  /** Puts the forms of every registration still pending into the engines. */
+  #flush(): void {
+    if (this.#pending.size === 0) return;
+    for (const id of this.#pending) {
+      const registration = this.#values.get(id);
+      if (registration !== undefined) this.#apply(plainOf(id), registration.excludeJsonKeys, 1);
+    }
+    this.#pending.clear();
+  }
+
   #expire(now: number): void {
     if (now < this.#nextExpiry) return;
     for (const registration of this.#values.values()) {
@@ -224,7 +248,8 @@ class DefaultRedactor implements Redactor {
     const [id, registration] = oldest.value;
     this.#values.delete(id);
     this.#generation++;
-    this.#apply(plainOf(id), registration.excludeJsonKeys, -1);
+    // A registration never used has no forms in the engines to remove.
+    if (!this.#pending.delete(id)) this.#apply(plainOf(id), registration.excludeJsonKeys, -1);
   }
 }
 
