@@ -128,7 +128,7 @@ export function buildProgram(io: CliIO): Command {
   program
     .command("redact")
     .description(
-      "copy stdin to stdout with secrets masked: every SECRET_ variable, the --key secrets, and with --all every key the namespace's backends list (one paid read per key on cloud backends)",
+      "copy stdin to stdout with secrets masked: every SECRET_ variable, the credentials Keyway holds, the --key secrets, and with --all every key the namespace's backends list (one paid read per key on cloud backends)",
     )
     .option("-n, --namespace <ns>", "the namespace of --key and --all", "")
     .option("-t, --tenant <tenant>", "the tenant")

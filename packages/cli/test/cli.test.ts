@@ -213,6 +213,17 @@ describe("keyway redact / run", () => {
     expect(r.stdout).toBe("a ****** b ****** c ledger-value d ******\n");
   });
 
+  // Trust issue #18 point 1: the credentials Keyway holds are masked by redact, as by run.
+  it("redact also masks the credentials Keyway holds (VAULT_TOKEN, AWS keys)", async () => {
+    const env = {
+      VAULT_TOKEN: "hvs.CAESIJlongvaulttokenvalue123",
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz",
+    };
+    const input = `token=${env.VAULT_TOKEN} key=${env.AWS_SECRET_ACCESS_KEY}\n`;
+    const r = await cli(["redact"], { env, stdin: input });
+    expect(r.stdout).toBe("token=****** key=******\n");
+  });
+
   it("run puts secrets in the child's environment and redacts its output; exit code passes through", async () => {
     const env = { SECRET_API: b64("api-secret-value"), PATH: process.env.PATH };
     const r = await cli(

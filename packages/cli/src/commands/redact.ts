@@ -8,7 +8,7 @@ import { constants } from "node:os";
 import { pipeline } from "node:stream/promises";
 import { isSecretsError, type Redactor, type Router, type SecretRef, type SecretValue } from "@keyway/core";
 import { type GlobalOptions, sessionOf, withRouter } from "../context.js";
-import { heldVariables, registerEnvSecrets, registerHeld } from "../held.js";
+import { heldVariables, registerHeld } from "../held.js";
 import { CliError, type CliIO, EXIT, exitCodeOf } from "../io.js";
 import { ChildExit } from "../program.js";
 import { checkCommand, childEnvFlags, childEnvironment } from "./child-env.js";
@@ -34,7 +34,8 @@ export async function redact(
   options: { namespace: string; tenant?: string; key: string[]; all?: boolean },
 ): Promise<void> {
   await withRouter(io, global, async (router) => {
-    registerEnvSecrets(router.redactor, io.env);
+    // Every value Keyway holds (SECRET_*, the backends' credentials, the config's ${VAR}s), as `run` does.
+    registerHeld(router.redactor, io.env, await heldVariables(sessionOf(io).environment));
     const listed = options.all
       ? await router.list(options.namespace, { tenant: options.tenant, inherited: true })
       : [];
