@@ -704,12 +704,7 @@ class NamespaceRouter implements Router {
         if (!(error instanceof SecretNotFoundError)) throw error;
       }
     }
-    if (!served) {
-      const who = ref.tenant === undefined ? "" : ` for tenant '${ref.tenant}'`;
-      throw new ConfigurationError(
-        `No rule serves namespace '${ref.namespace}'${who}: add one to 'namespaces'.`,
-      );
-    }
+    if (!served) throw this.#noRule(ref);
     throw new SecretNotFoundError(ref.key, { searched: this.#searched(ref, options) });
   }
 

@@ -141,31 +141,26 @@ const hasPython = python !== undefined;
 const hasGo = installed("go", ["version"]);
 const hasPhp = installed("php", ["-v"]);
 
+/** The Python, PHP and Go scripts above in one mode each; undefined where the tool is absent. */
+const py = (mode: string) => (hasPython ? batch(python as string, ["-c", PYTHON, mode]) : undefined);
+const php = (mode: string) => (hasPhp ? batch("php", ["-r", PHP.slice(6), "--", mode]) : undefined);
+const goTool = (mode: string) => (hasGo ? go(mode) : undefined);
+
 /** JSON encoders, each printing a JSON string literal (with its quotes). */
 export const jsonTools: Record<string, Encoder | undefined> = {
-  "python3 json.dumps (ensure_ascii)": hasPython
-    ? batch(python as string, ["-c", PYTHON, "json"])
-    : undefined,
-  "python3 json.dumps(ensure_ascii=False)": hasPython
-    ? batch(python as string, ["-c", PYTHON, "json-utf8"])
-    : undefined,
-  "go json.Marshal": hasGo ? go("json") : undefined,
-  "php json_encode": hasPhp ? batch("php", ["-r", PHP.slice(6), "--", "json"]) : undefined,
-  "php json_encode JSON_UNESCAPED_UNICODE": hasPhp
-    ? batch("php", ["-r", PHP.slice(6), "--", "json-unicode"])
-    : undefined,
+  "python3 json.dumps (ensure_ascii)": py("json"),
+  "python3 json.dumps(ensure_ascii=False)": py("json-utf8"),
+  "go json.Marshal": goTool("json"),
+  "php json_encode": php("json"),
+  "php json_encode JSON_UNESCAPED_UNICODE": php("json-unicode"),
 };
 
 /** Percent-encoders. */
 export const urlTools: Record<string, Encoder | undefined> = {
-  "python3 urllib.parse.quote": hasPython ? batch(python as string, ["-c", PYTHON, "quote"]) : undefined,
-  "python3 urllib.parse.quote(safe='')": hasPython
-    ? batch(python as string, ["-c", PYTHON, "quote-all"])
-    : undefined,
-  "python3 urllib.parse.quote_plus": hasPython
-    ? batch(python as string, ["-c", PYTHON, "quote-plus"])
-    : undefined,
-  "go url.QueryEscape": hasGo ? go("query") : undefined,
-  "php urlencode": hasPhp ? batch("php", ["-r", PHP.slice(6), "--", "urlencode"]) : undefined,
-  "php rawurlencode": hasPhp ? batch("php", ["-r", PHP.slice(6), "--", "rawurlencode"]) : undefined,
+  "python3 urllib.parse.quote": py("quote"),
+  "python3 urllib.parse.quote(safe='')": py("quote-all"),
+  "python3 urllib.parse.quote_plus": py("quote-plus"),
+  "go url.QueryEscape": goTool("query"),
+  "php urlencode": php("urlencode"),
+  "php rawurlencode": php("rawurlencode"),
 };
