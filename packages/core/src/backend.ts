@@ -22,6 +22,10 @@ export interface BackendCapabilities {
   readonly global?: boolean;
   /** The largest value, in UTF-8 bytes, the backend stores. */
   readonly maxValueBytes: number;
+  /** `put` honours `ifVersion` (compare-and-set). @default false */
+  readonly compareAndSet?: boolean;
+  /** `delete` is soft: `restore` brings a secret back, `purge` removes it for good. @default false */
+  readonly softDelete?: boolean;
 }
 
 export interface GetOptions {
@@ -60,6 +64,38 @@ export interface ProbeOptions {
 
 export interface WriteOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * Compare-and-set: write only when the secret's current version (as `probeVersion` returns it)
+   * is this one; `""` means "only when it does not exist". A mismatch throws ConflictError and
+   * writes nothing. Only with `capabilities.compareAndSet`.
+   */
+  ifVersion?: string | undefined;
+}
+
+/** A change a backend pushes: which secret changed, never its value. */
+export interface SecretChange {
+  readonly namespace: string;
+  readonly key: string;
+  readonly tenant?: string | undefined;
+  /** The version after the change (as `probeVersion` returns it); undefined when deleted. */
+  readonly version?: string | undefined;
+  readonly deleted?: boolean | undefined;
+}
+
+/** Where a backend delivers pushed changes. */
+export interface ChangeListener {
+  /** A secret changed. Called in the order the backend committed the changes. */
+  change(change: SecretChange): void;
+  /**
+   * The push channel broke (connection lost): changes may have been missed from now on. The
+   * watcher falls back to polling and may subscribe again.
+   */
+  lost(error: SecretsError): void;
+}
+
+/** A live subscription; `close` stops the deliveries and releases the channel. */
+export interface Subscription {
+  close(): Promise<void>;
 }
 
 /** The result of a batch read: for each ref passed in (same object), its value or typed error. */
@@ -88,6 +124,16 @@ export interface SecretBackend {
   ): Promise<void>;
   /** Deletes a secret; deleting a missing one throws SecretNotFoundError. */
   delete?(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  /** Brings back a soft-deleted secret (`capabilities.softDelete`); SecretNotFoundError when there is none. */
+  restore?(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  /** Removes a secret and every version for good, deleted or not (`capabilities.softDelete`). */
+  purge?(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  /**
+   * Pushes change events (PostgreSQL LISTEN/NOTIFY, say) so `router.watch` hears a change without
+   * polling. Resolves once listening: a change committed after that is delivered. Backends
+   * without it are polled (`probeVersion`, else `get`).
+   */
+  subscribe?(listener: ChangeListener, options?: PrepareOptions): Promise<Subscription>;
   /**
    * The version the secret has now: an opaque string that changes whenever the value `get(ref)`
    * returns changes (AWS VersionId, Vault KV v2 metadata version, GCP version number, Azure

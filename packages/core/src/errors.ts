@@ -14,6 +14,7 @@ export type SecretsErrorCode =
   | "CONFIGURATION"
   | "ACCESS_DENIED"
   | "READ_ONLY"
+  | "CONFLICT"
   | "UNAVAILABLE";
 
 /** Options every Keyway error takes. */
@@ -125,6 +126,15 @@ export class ReadOnlyError extends SecretsError {
   readonly code = "READ_ONLY";
 }
 
+/**
+ * A compare-and-set write (`ifVersion`) found another version than the one it was given: someone
+ * wrote in between. Nothing was written; read again and retry.
+ */
+export class ConflictError extends SecretsError {
+  override readonly name: string = "ConflictError";
+  readonly code = "CONFLICT";
+}
+
 /** The backend could not answer: network, timeout, 5xx, throttling. Never read as not-found. */
 export class BackendUnavailableError extends SecretsError {
   override readonly name: string = "BackendUnavailableError";
@@ -175,6 +185,7 @@ const EXIT_CODES: Record<SecretsErrorCode, number> = {
   CONFIGURATION: 3,
   ACCESS_DENIED: 4,
   READ_ONLY: 4,
+  CONFLICT: 4,
   UNAVAILABLE: 5,
 };
 
