@@ -17,10 +17,10 @@ import {
   type SecretsError,
   type SecretsErrorCode,
 } from "./errors.js";
-import { type CachedRef, cachedRef, PlanMemo } from "./plans.js";
 import { createRedactor } from "./redact/index.js";
 import type { Redactor } from "./redact/types.js";
 import { assertSubkey, formatRef, refId, type SecretRef, validateRef } from "./ref.js";
+import { type CachedRef, cachedRef, PlanMemo } from "./ref-memo.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 import { extractSubkey } from "./subkey.js";

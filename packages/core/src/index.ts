@@ -18,7 +18,7 @@ export * from "./ref.js";
 export * from "./render.js";
 export * from "./resolver.js";
 export * from "./retry.js";
-export * from "./router.js";
+export * from "./router/index.js";
 export * from "./subkey.js";
 export * from "./telemetry.js";
 export * from "./template.js";

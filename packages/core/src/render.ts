@@ -13,7 +13,7 @@ import {
 } from "./errors.js";
 import type { Redactor } from "./redact/types.js";
 import { assertNamespace, assertTenant, refId, type SecretRef, validateRef } from "./ref.js";
-import { extractSubkey } from "./subkey.js";
+import { readSubkey } from "./subkey.js";
 import { engineLiteral, type SecretCall, scanTemplate, type Tag } from "./template.js";
 import type { SecretValue } from "./value.js";
 
@@ -218,19 +218,10 @@ function format(
   mode: "final" | "pebble" | "jinja",
   redactor: Redactor,
 ): string {
-  let text: string;
-  try {
-    text = value.reveal();
-  } catch {
-    // Bytes that are not UTF-8 (reveal() throws a TypeError): there is no text to put in a template.
-    throw new InvalidSecretValueError(
-      `Secret '${call.key}' is binary (not UTF-8 text), so it cannot be rendered into a template.`,
-    );
-  }
-  if (call.subkey !== undefined) {
-    text = extractSubkey(text, call.key ?? "", call.subkey);
-    redactor.register(text, { key: `${call.key}.${call.subkey}` });
-  }
+  const text =
+    call.subkey === undefined
+      ? wholeText(call, value)
+      : readSubkey(value, call.key ?? "", call.subkey, redactor);
   if (call.full) {
     const metadata = {
       ...(value.metadata.description === undefined ? {} : { description: value.metadata.description }),
@@ -245,6 +236,18 @@ function format(
     return mode === "final" ? JSON.stringify(full) : `(${mapLiteral(full, mode)})`;
   }
   return mode === "final" ? text : engineLiteral(text, mode);
+}
+
+/** A value's text, to put in a template. */
+function wholeText(call: SecretCall, value: SecretValue): string {
+  try {
+    return value.reveal();
+  } catch {
+    // Bytes that are not UTF-8 (reveal() throws a TypeError): there is no text to put in a template.
+    throw new InvalidSecretValueError(
+      `Secret '${call.key}' is binary (not UTF-8 text), so it cannot be rendered into a template.`,
+    );
+  }
 }
 
 /** A Pebble / Jinja map literal, e.g. `{'value': '…', 'metadata': {}}`. */

@@ -5,6 +5,8 @@
  */
 import { createRequire } from "node:module";
 import { InvalidSecretValueError, SubkeyNotFoundError } from "./errors.js";
+import type { Redactor } from "./redact/types.js";
+import type { SecretValue } from "./value.js";
 
 type LosslessJson = typeof import("lossless-json");
 
@@ -42,4 +44,24 @@ export function extractSubkey(value: string, key: string, subkey: string): strin
   if (typeof leaf === "string") return leaf;
   if (isLosslessNumber(leaf)) return leaf.value;
   return stringify(leaf) ?? "null";
+}
+
+/**
+ * The one sub-key read of a secret value, used by every path that reads one (resolve, render, the
+ * single-backend resolver): the value's text (bytes that are not UTF-8 have none), the sub-key's
+ * text in it, registered with `redactor` (a leaf is a secret too, and may differ from the whole).
+ * @throws InvalidSecretValueError (binary, or not a JSON object), SubkeyNotFoundError
+ */
+export function readSubkey(value: SecretValue, key: string, subkey: string, redactor: Redactor): string {
+  let text: string;
+  try {
+    text = value.reveal();
+  } catch {
+    throw new InvalidSecretValueError(
+      `Failed to read secret sub-key '${subkey}' from secret '${key}': the secret is binary, not UTF-8 text.`,
+    );
+  }
+  const leaf = extractSubkey(text, key, subkey);
+  redactor.register(leaf, { key: `${key}.${subkey}` });
+  return leaf;
 }

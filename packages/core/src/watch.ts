@@ -30,11 +30,12 @@
  *   dropped (so the next resolve reads the new value), and one event goes to `keyway:change` and
  *   one to the audit sink, whatever the number of watchers.
  */
+
+import type { AuditEvent } from "./audit.js";
 import type { SecretsError } from "./errors.js";
 import { ConfigurationError, SecretNotFoundError } from "./errors.js";
-import type { PlannedLevel } from "./plans.js";
 import { refId, type SecretRef, validateRef } from "./ref.js";
-import type { AuditEvent } from "./router.js";
+import type { PlannedLevel } from "./router/plans.js";
 import { type ChangeEvent, channels, publish } from "./telemetry.js";
 import type { SecretValue } from "./value.js";
 

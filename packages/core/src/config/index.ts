@@ -17,16 +17,17 @@ import {
 // file (scripts/bundle.mjs), so both entries share one copy of every class.
 import {
   type BackendDefinition,
+  type BackendLookup,
   ConfigurationError,
   type CredentialVariables,
   createJsonLinesAuditSink,
   createMemoryBackend,
   createRouter,
-  isValidNamespace,
-  isValidTenant,
+  findRuleProblem,
   type OptionsIssue,
   type Redactor,
   type Router,
+  rulePath,
   type SecretBackend,
 } from "../index.js";
 import { type Conceal, concealer } from "./conceal.js";
@@ -321,7 +322,13 @@ async function buildConcealed(
   options: LoadOptions,
 ): Promise<ConfiguredRouter> {
   const { config, locate } = parsed;
-  checkRules(config, locate, origin);
+  // Before any backend is built: every name in `backends:` is a backend, of unknown capabilities.
+  checkRules(
+    config,
+    (name) => (Object.hasOwn(config.backends, name) ? UNKNOWN_CAPABILITIES : undefined),
+    locate,
+    origin,
+  );
   const env = options.env ?? process.env;
   const backends: Record<string, SecretBackend> = {};
   const credentials: CredentialVariables[] = [];
@@ -346,74 +353,55 @@ async function buildConcealed(
       backends[name] = unusableBackend(name, conceal(error) as ConfigurationError);
     }
   }
-  try {
-    const router = createRouter({
-      backends,
-      rules: config.namespaces,
-      cache: config.cache && {
-        maxEntries: config.cache.maxEntries,
-        ttlMs: config.cache.ttl,
-        negativeTtlMs: config.cache.negativeTtl,
-        staleIfErrorMs: config.cache.staleIfError,
-        staleRetryMs: config.cache.staleRetry,
-        jitter: config.cache.jitter,
-        refreshAhead: config.cache.refreshAhead,
-      },
-      timeoutMs: config.timeout,
-      retry: config.retry && {
-        attempts: config.retry.attempts,
-        baseDelayMs: config.retry.baseDelay,
-        maxDelayMs: config.retry.maxDelay,
-      },
-      breaker: config.breaker && { threshold: config.breaker.threshold, cooldownMs: config.breaker.cooldown },
-      audit: config.audit ? createJsonLinesAuditSink(config.audit.file) : undefined,
-      redactor: options.redactor,
-      envs: options.envs,
-    });
-    return {
-      router,
-      // A ParsedConfig built by hand (before `variables` existed) read no variables Keyway knows of.
-      environment: { variables: parsed.variables ?? [], credentials: mergeCredentialVariables(credentials) },
-    };
-  } catch (error) {
-    const match = /^namespaces\[(\d+)\]/.exec((error as Error).message);
-    if (error instanceof ConfigurationError && match) {
-      const path = ["namespaces", Number(match[1])];
-      throw new ConfigurationError(`${locate(path)}: ${error.message}${origin([...path, "match"])}`);
-    }
-    throw error;
-  }
+  // Built: what each backend can do (a tenant rule on one that ignores tenants needs `shared`).
+  checkRules(config, (name) => (Object.hasOwn(backends, name) ? backends[name] : undefined), locate, origin);
+  const router = createRouter({
+    backends,
+    rules: config.namespaces,
+    cache: config.cache && {
+      maxEntries: config.cache.maxEntries,
+      ttlMs: config.cache.ttl,
+      negativeTtlMs: config.cache.negativeTtl,
+      staleIfErrorMs: config.cache.staleIfError,
+      staleRetryMs: config.cache.staleRetry,
+      jitter: config.cache.jitter,
+      refreshAhead: config.cache.refreshAhead,
+    },
+    timeoutMs: config.timeout,
+    retry: config.retry && {
+      attempts: config.retry.attempts,
+      baseDelayMs: config.retry.baseDelay,
+      maxDelayMs: config.retry.maxDelay,
+    },
+    breaker: config.breaker && { threshold: config.breaker.threshold, cooldownMs: config.breaker.cooldown },
+    audit: config.audit ? createJsonLinesAuditSink(config.audit.file) : undefined,
+    redactor: options.redactor,
+    envs: options.envs,
+  });
+  return {
+    router,
+    // A ParsedConfig built by hand (before `variables` existed) read no variables Keyway knows of.
+    environment: { variables: parsed.variables ?? [], credentials: mergeCredentialVariables(credentials) },
+  };
 }
 
+const UNKNOWN_CAPABILITIES = { capabilities: {} } as const;
+
 /**
- * The rules' references, checked here so each problem names its place in the file and never the
- * value (a `${VAR}` may have put a secret there), and so a name such as `constructor` cannot pass
- * for a backend through Object.prototype.
+ * The rules, checked by the router's own rule validation (router/rules.ts), each problem named by
+ * its place in the file and never by the value (a `${VAR}` may have put a secret there).
+ * `backendOf` says which names are backends: before they are built, the names in `backends:`.
  */
-function checkRules(config: KeywayConfig, locate: ParsedConfig["locate"], origin: Expansion["origin"]): void {
-  const fail = (path: PropertyKey[], why: string): never => {
-    throw new ConfigurationError(`${locate(path)}: ${formatPath(path)}: ${why}${origin(path)}`);
-  };
-  const defined = (name: string) => Object.hasOwn(config.backends, name);
-  config.namespaces.forEach((rule, i) => {
-    const at = (...rest: PropertyKey[]) => ["namespaces", i, ...rest];
-    if (!isValidNamespace(rule.match))
-      fail(
-        at("match"),
-        'not a valid namespace: dot-separated segments of A-Z a-z 0-9 _ -, or "" for the root.',
-      );
-    if (rule.tenant !== undefined && !isValidTenant(rule.tenant))
-      fail(at("tenant"), "not a valid tenant: use [a-z0-9][a-z0-9-]{0,62}.");
-    if (!defined(rule.backend))
-      fail(at("backend"), `backend '${rule.backend}' is not defined in 'backends'.`);
-    (rule.fallback ?? []).forEach((name, j) => {
-      if (!defined(name)) fail(at("fallback", j), `backend '${name}' is not defined in 'backends'.`);
-    });
-    (rule.allowedNamespaces ?? []).forEach((ns, j) => {
-      if (!isValidNamespace(ns))
-        fail(at("allowedNamespaces", j), "not a valid namespace: dot-separated segments of A-Z a-z 0-9 _ -.");
-    });
-  });
+function checkRules(
+  config: KeywayConfig,
+  backendOf: BackendLookup,
+  locate: ParsedConfig["locate"],
+  origin: Expansion["origin"],
+): void {
+  const problem = findRuleProblem(config.namespaces, backendOf);
+  if (problem === undefined) return;
+  const path = ["namespaces", ...problem.path];
+  throw new ConfigurationError(`${locate(path)}: ${rulePath(problem)}: ${problem.reason}${origin(path)}`);
 }
 
 /** The config file to use: `path`, else `KEYWAY_CONFIG`, else `./keyway.yaml` if it exists. */

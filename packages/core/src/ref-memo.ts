@@ -1,35 +1,16 @@
 /**
  * The memo of how each ref read is looked up, decided once per ref instead of per resolve: its
  * validated copy, and the levels it is read at, each with its cache id and its last hit. The
- * router's levels are the namespaces it climbs; a single resolver has one.
+ * router's levels are the namespaces it climbs (router/plans.ts); a single resolver has one.
+ * Generic over the level, so the cache uses it without knowing of the router.
  */
 import type { HitMemo } from "./entry.js";
 import { refId, type SecretRef, validateRef } from "./ref.js";
-import type { SecretResolver } from "./resolver.js";
-import type { RouteRule } from "./router.js";
-import type { SecretValue } from "./value.js";
-
-/** The caching resolver's synchronous read of a live entry (see `peek` in cache.ts). */
-export type PeekingResolver = SecretResolver & {
-  peek(
-    ref: SecretRef,
-    id: string,
-    memo: HitMemo,
-  ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
-};
 
 /** Where a ref is read: the validated ref, its cache id, and the resolver's memo of its last hit. */
 export interface CachedRef extends HitMemo {
   readonly ref: SecretRef;
   readonly id: string;
-}
-
-/** One namespace level the router looks a ref up at, in climbing order, with its rule and resolver. */
-export interface PlannedLevel extends CachedRef {
-  readonly rule: RouteRule;
-  readonly resolver: PeekingResolver;
-  /** What the resolve reports as the namespace the value was found in (a global backend: its rule). */
-  readonly foundIn: string;
 }
 
 /** The one level of a ref read from a single resolver. */
@@ -41,7 +22,7 @@ export function cachedRef(ref: SecretRef): CachedRef {
  * A validated ref read from its own namespace (no `caller` elsewhere) and the levels it climbs.
  * Rules and backends never change after construction, so a plan stays right for the router's life.
  */
-export interface Plan<L extends CachedRef = PlannedLevel> {
+export interface Plan<L extends CachedRef> {
   readonly ref: SecretRef;
   /** The ref's namespace and tenant, read on every lookup (a frozen ref reads slower). */
   readonly namespace: string;
