@@ -104,6 +104,38 @@ describe("keyway.yaml", () => {
     );
   });
 
+  it.each([
+    [
+      "two rules with the same match and tenant",
+      "  - { match: a, backend: e }\n",
+      "5",
+      /namespaces\[1\]\.match: another rule has the same match and tenant/,
+    ],
+    [
+      "a tenant rule on a backend that ignores tenants",
+      "  - { match: a, tenant: acme, backend: e }\n",
+      "5",
+      /namespaces\[1\]\.backend: backend 'e' ignores tenants; set 'shared: true'/,
+    ],
+    [
+      "an allowed namespace outside the grammar",
+      "  - { match: b, backend: e, allowedNamespaces: [ok, 'a..b'] }\n",
+      "5",
+      /namespaces\[1\]\.allowedNamespaces\[1\]: allowedNamespaces: Invalid namespace/,
+    ],
+  ])(
+    "the router's own rule check finds %s, and the message points at the rule's line",
+    async (_what, rule, line, message) => {
+      const parsed = parseConfig(
+        `backends:\n  e: { type: env }\nnamespaces:\n  - { match: a, backend: e }\n${rule}`,
+      );
+      const error = await createRouterFromConfig(parsed).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toMatch(new RegExp(`^keyway.yaml:${line}: `));
+      expect((error as Error).message).toMatch(message);
+    },
+  );
+
   it("malformed YAML is a configuration error with a line", () => {
     expect(() => parseConfig("backends:\n  e: { type: env\nnamespaces: []\n")).toThrow(
       /keyway.yaml:\d+: not valid YAML/,
