@@ -326,7 +326,7 @@ describe("a binary secret that is not UTF-8 text", () => {
   });
 
   // Found by this suite: reading a sub-key of it became BackendUnavailableError ("failed
-  // unexpectedly", CLI exit 5) instead of an invalid value (exit 3). Needs the fix in router.ts.
+  // unexpectedly", CLI exit 5) instead of an invalid value (exit 3). Needs the fix in subkey.ts (readSubkey).
   it("reading a sub-key of it is an InvalidSecretValueError", async () => {
     const error = await router
       .resolve({ namespace: "", key: "BIN" }, { subkey: "x" })

@@ -7,7 +7,7 @@
 import type { SecretBackend } from "../backend.js";
 import type { HitMemo } from "../entry.js";
 import type { SearchedLevel } from "../errors.js";
-import { namespaceChain, refId, type SecretRef, validateRef } from "../ref.js";
+import { namespaceChain, refId, type SecretRef } from "../ref.js";
 import { type CachedRef, type Plan, PlanMemo } from "../ref-memo.js";
 import type { SecretResolver } from "../resolver.js";
 import type { SecretValue } from "../value.js";
@@ -128,7 +128,12 @@ export class Planner {
       mayRead(this.rules, caller, ns, ref.tenant),
     );
     return served.map(({ namespace, rule, foundIn }) => {
-      const levelRef = validateRef({ ...ref, namespace });
+      // An ancestor of a valid namespace is valid: the ref is not validated again per level.
+      const levelRef = Object.freeze(
+        ref.tenant === undefined
+          ? { namespace, key: ref.key }
+          : { tenant: ref.tenant, namespace, key: ref.key },
+      );
       return {
         rule,
         resolver: this.resolvers.get(rule.backend) as PeekingResolver,
