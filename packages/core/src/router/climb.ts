@@ -46,6 +46,20 @@ const EXPLAINED: Readonly<Record<string, Explanation["status"]>> = {
   DISABLED: "disabled",
 };
 
+/** What a read makes of its climb: a resolve a value (or a thrown error), an explain an explanation. */
+interface Ending<T> {
+  /** The plan of a read not planned yet (validation first). */
+  plan(input: SecretRef, options: ResolveOptions): ClimbPlan;
+  found(ref: SecretRef, input: SecretRef, options: ResolveOptions, started: number, found: Found): T;
+  failed(
+    input: SecretRef,
+    options: ResolveOptions,
+    started: number,
+    found: Found | undefined,
+    raw: unknown,
+  ): T;
+}
+
 export interface ClimbDependencies {
   readonly rules: RuleBook;
   readonly planner: Planner;
@@ -152,72 +166,108 @@ export class Climb {
   }
 
   /** The climb from level `from` through the backends; no plan yet: validated and planned first. */
-  async #slow(
+  #slow(
     input: SecretRef,
     options: ResolveOptions,
     started: number,
     plan: ClimbPlan | undefined,
     from: number,
   ): Promise<SecretValue> {
+    return this.#climb(input, options, started, plan, from, this.#resolving);
+  }
+
+  /** How a resolve ends: the value finished (sub-key, record), or the failure mapped and recorded. */
+  readonly #resolving: Ending<SecretValue> = {
+    plan: (input, options) => {
+      const ref = validateRef(input);
+      assertSubkey(options.subkey);
+      return this.#deps.planner.plan(ref, options.caller, options.inherit);
+    },
+    found: (ref, input, options, started, found) => this.#finish(ref, input, options, started, found),
+    failed: (input, options, started, found, raw) => {
+      throw this.#fail(input, options, started, found, raw);
+    },
+  };
+
+  /**
+   * The climb through the backends, the one algorithm every read shares: the plan's levels from
+   * `from` on, each through its resolver (or its rule's replicas) under one deadline; only
+   * not-found climbs. `ending` says what a resolve or an explain makes of the result. One async
+   * function per miss (each more costs a microtask hop per waiter of a cold burst).
+   */
+  async #climb<T>(
+    input: SecretRef,
+    options: ResolveOptions,
+    started: number,
+    plan: ClimbPlan | undefined,
+    from: number,
+    ending: Ending<T>,
+  ): Promise<T> {
     let found: Found | undefined;
     if (Number.isNaN(started)) started = performance.now(); // async from here: the subscriber may come
     // One deadline for the whole resolve: every level climbed and every replica asked share it.
     const deadlineAt = performance.now() + this.#deps.timeoutMs;
-    try {
-      if (plan === undefined) {
-        const ref = validateRef(input);
-        assertSubkey(options.subkey);
-        plan = this.#deps.planner.plan(ref, options.caller, options.inherit);
-      }
-      found = await this.#climb(plan, from, options, deadlineAt);
-      return this.#finish(plan.ref, input, options, started, found);
-    } catch (raw) {
-      throw this.#fail(input, options, started, found, this.#timedOut(raw, deadlineAt, options.signal));
-    }
-  }
-
-  /** The levels of `plan` from `from` on, each through its backend (and its rule's replicas). */
-  async #climb(plan: ClimbPlan, from: number, options: ResolveOptions, deadlineAt: number): Promise<Found> {
-    const { ref, levels, end } = plan;
-    if (levels.length === 0) throw noRule(ref);
     const signal = options.signal;
-    const resolveOptions: DeadlineOptions = { signal, [DEADLINE_AT]: deadlineAt };
-    for (let i = from; i < end; i++) {
-      const level = levels[i] as PlannedLevel;
-      try {
-        if (!level.rule.fallback?.length) {
-          // No replicas: the resolver itself, one async function per miss instead of three.
-          const value = await level.resolver.resolve(level.ref, resolveOptions);
-          return { value, namespace: level.foundIn, backend: level.rule.backend };
+    try {
+      plan ??= ending.plan(input, options);
+      const { ref, levels, end } = plan;
+      if (levels.length === 0) throw noRule(ref);
+      const resolveOptions: DeadlineOptions = { signal, [DEADLINE_AT]: deadlineAt };
+      for (let i = from; i < end && found === undefined; i++) {
+        const level = levels[i] as PlannedLevel;
+        try {
+          found = level.rule.fallback?.length
+            ? await this.#readAt(level, signal, deadlineAt)
+            : {
+                value: await level.resolver.resolve(level.ref, resolveOptions),
+                namespace: level.foundIn,
+                backend: level.rule.backend,
+              };
+        } catch (error) {
+          if (!(error instanceof SecretNotFoundError)) throw error;
         }
-        const read = await readWithReplicas(this.#deps.resolvers, level.rule, level.ref, signal, deadlineAt);
-        return { value: read.value, namespace: level.foundIn, backend: read.backend };
-      } catch (error) {
-        if (!(error instanceof SecretNotFoundError)) throw error;
       }
+      if (found === undefined)
+        throw new SecretNotFoundError(ref.key, {
+          searched: this.#deps.planner.searched(ref, options.caller, options.inherit),
+        });
+      return ending.found(ref, input, options, started, found);
+    } catch (raw) {
+      return ending.failed(input, options, started, found, this.#timedOut(raw, deadlineAt, signal));
     }
-    throw new SecretNotFoundError(ref.key, {
-      searched: this.#deps.planner.searched(ref, options.caller, options.inherit),
-    });
   }
 
-  /** Where a resolve of `input` is served from, by the same plan and climb as the resolve. */
-  async explain(input: SecretRef, options: ResolveOptions = {}): Promise<Explanation> {
+  /** One level through its rule's replicas. */
+  async #readAt(level: PlannedLevel, signal: AbortSignal | undefined, deadlineAt: number): Promise<Found> {
+    const read = await readWithReplicas(this.#deps.resolvers, level.rule, level.ref, signal, deadlineAt);
+    return { value: read.value, namespace: level.foundIn, backend: read.backend };
+  }
+
+  /** Where a resolve of `input` is served from: the resolve's own plan and climb, nothing recorded. */
+  explain(input: SecretRef, options: ResolveOptions = {}): Promise<Explanation> {
     let first = { namespace: recordable(input).namespace, backend: "" };
-    const deadlineAt = performance.now() + this.#deps.timeoutMs;
+    const explained = (raw: unknown): Explanation => {
+      const error = this.#mapped(raw);
+      return { status: EXPLAINED[error.code] ?? "invalid", ...first, error };
+    };
+    let plan: ClimbPlan;
     try {
       const ref = validateRef(input);
-      first = {
-        namespace: ref.namespace,
-        backend: this.#deps.rules.firstRule(ref.namespace, ref.tenant)?.backend ?? "",
-      };
-      const plan = this.#deps.planner.plan(ref, options.caller, options.inherit);
-      const found = await this.#climb(plan, 0, options, deadlineAt);
-      return { status: "found", namespace: found.namespace, backend: found.backend };
+      const rule = this.#deps.rules.firstRule(ref.namespace, ref.tenant);
+      first = { namespace: ref.namespace, backend: rule?.backend ?? "" };
+      plan = this.#deps.planner.plan(ref, options.caller, options.inherit);
     } catch (raw) {
-      const error = this.#mapped(this.#timedOut(raw, deadlineAt, options.signal));
-      return { status: EXPLAINED[error.code] ?? "invalid", ...first, error };
+      return Promise.resolve(explained(raw));
     }
+    return this.#climb<Explanation>(input, options, Number.NaN, plan, 0, {
+      plan: () => plan,
+      found: (_ref, _input, _options, _started, found) => ({
+        status: "found",
+        namespace: found.namespace,
+        backend: found.backend,
+      }),
+      failed: (_input, _options, _started, _found, raw) => explained(raw),
+    });
   }
 
   /** The sub-key, if asked, and the record of a found value. */
