@@ -3,6 +3,8 @@
  * batch reads gets one request), every failure is reported together, and the output is either
  * the final text or text for the executor's own engine with values as escaped literals.
  */
+
+import { engineLiteral } from "./engine-literal.js";
 import {
   InvalidSecretValueError,
   isSecretsError,
@@ -14,7 +16,7 @@ import {
 import type { Redactor } from "./redact/types.js";
 import { assertNamespace, assertTenant, refId, type SecretRef, validateRef } from "./ref.js";
 import { readSubkey } from "./subkey.js";
-import { engineLiteral, type SecretCall, scanTemplate, type Tag } from "./template.js";
+import { type SecretCall, scanTemplate, type Tag } from "./template.js";
 import type { SecretValue } from "./value.js";
 
 export interface RenderOptions {
