@@ -73,11 +73,16 @@ export class Climb {
   readonly #deps: ClimbDependencies;
   readonly #plans: Planner["memo"];
   readonly #recorder: AccessRecorder;
+  /** An audit sink is set (fixed for the router's life): read by every resolve, so a field. */
+  readonly #auditing: boolean;
+  readonly #timeoutMs: number;
 
   constructor(deps: ClimbDependencies) {
     this.#deps = deps;
     this.#plans = deps.planner.memo;
     this.#recorder = deps.recorder;
+    this.#auditing = deps.recorder.auditing;
+    this.#timeoutMs = deps.timeoutMs;
   }
 
   /**
@@ -92,7 +97,7 @@ export class Climb {
    * this small function so V8 inlines it into the caller; everything else is {@link #from}.
    */
   resolve(input: SecretRef, options?: ResolveOptions): Promise<SecretValue> {
-    if (options === undefined && !this.#recorder.auditing && !resolveChannel.hasSubscribers) {
+    if (options === undefined && !this.#auditing && !resolveChannel.hasSubscribers) {
       const plan = this.#plans.known(input);
       const level = plan?.first;
       if (level !== undefined) {
@@ -115,8 +120,7 @@ export class Climb {
   ): Promise<SecretValue> {
     // A cached not-found (counted by peek): climb on from the next level. Not cached: the backend.
     if (first === null) return this.#from(input, NO_OPTIONS, plan, 1);
-    const { ref, levels } = plan;
-    return this.#slow(input, NO_OPTIONS, Number.NaN, { ref, levels, end: levels.length }, 0);
+    return this.#slow(input, NO_OPTIONS, Number.NaN, plan, 0);
   }
 
   /** The plan's levels from `from` on, synchronously while their entries are live. */
@@ -151,7 +155,7 @@ export class Climb {
       if (hit === null) continue; // a cached not-found: climb
       // Nothing to record (no listener, no audit) and no sub-key: the entry's settled promise,
       // made once and shared by every hit (see `settled` in cache.ts), so a hit allocates nothing.
-      if (options.subkey === undefined && !this.#recorder.auditing && Number.isNaN(started)) {
+      if (options.subkey === undefined && !this.#auditing && Number.isNaN(started)) {
         hit.settled ??= Promise.resolve(hit.value);
         return hit.settled;
       }
@@ -162,7 +166,7 @@ export class Climb {
         return Promise.reject(this.#fail(input, options, started, found, raw));
       }
     }
-    return this.#slow(input, options, started, { ref: memo.ref, levels, end }, i);
+    return this.#slow(input, options, started, memo, i);
   }
 
   /** The climb from level `from` through the backends; no plan yet: validated and planned first. */
@@ -181,7 +185,7 @@ export class Climb {
     plan: (input, options) => {
       const ref = validateRef(input);
       assertSubkey(options.subkey);
-      return this.#deps.planner.plan(ref, options.caller, options.inherit);
+      return this.#deps.planner.plan(ref, options.caller);
     },
     found: (ref, input, options, started, found) => this.#finish(ref, input, options, started, found),
     failed: (input, options, started, found, raw) => {
@@ -206,11 +210,12 @@ export class Climb {
     let found: Found | undefined;
     if (Number.isNaN(started)) started = performance.now(); // async from here: the subscriber may come
     // One deadline for the whole resolve: every level climbed and every replica asked share it.
-    const deadlineAt = performance.now() + this.#deps.timeoutMs;
+    const deadlineAt = performance.now() + this.#timeoutMs;
     const signal = options.signal;
     try {
       plan ??= ending.plan(input, options);
-      const { ref, levels, end } = plan;
+      const { ref, levels } = plan;
+      const end = climbEnd(levels, options.inherit);
       if (levels.length === 0) throw noRule(ref);
       const resolveOptions: DeadlineOptions = { signal, [DEADLINE_AT]: deadlineAt };
       for (let i = from; i < end && found === undefined; i++) {
@@ -255,7 +260,7 @@ export class Climb {
       const ref = validateRef(input);
       const rule = this.#deps.rules.firstRule(ref.namespace, ref.tenant);
       first = { namespace: ref.namespace, backend: rule?.backend ?? "" };
-      plan = this.#deps.planner.plan(ref, options.caller, options.inherit);
+      plan = this.#deps.planner.plan(ref, options.caller);
     } catch (raw) {
       return Promise.resolve(explained(raw));
     }
@@ -297,7 +302,7 @@ export class Climb {
   #timedOut(raw: unknown, deadlineAt: number, callerSignal: AbortSignal | undefined): unknown {
     if (performance.now() < deadlineAt || callerSignal?.aborted) return raw;
     if (!(raw instanceof BackendUnavailableError) || raw instanceof AllBackendsFailedError) return raw;
-    return new BackendUnavailableError(`Timed out after ${this.#deps.timeoutMs} ms resolving a secret.`, {
+    return new BackendUnavailableError(`Timed out after ${this.#timeoutMs} ms resolving a secret.`, {
       backend: raw.backend,
       cause: raw,
     });

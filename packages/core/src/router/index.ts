@@ -172,7 +172,7 @@ class NamespaceRouter implements Router {
     this.#watches = new Watches({
       // The watch follows the levels a resolve climbs: the same plan.
       levels: (ref) => {
-        const { levels } = planner.plan(ref, undefined, undefined);
+        const { levels } = planner.plan(ref, undefined);
         if (levels.length === 0) throw noRule(ref);
         return levels;
       },

@@ -65,12 +65,13 @@ export function servedLevels(
   return levels;
 }
 
-/** How one read of a validated ref climbs: its levels (`inherit: false` keeps the first only). */
+/**
+ * How one read of a validated ref climbs: its levels, of which {@link climbEnd} are read. A
+ * memoized plan is one (a read from the ref's own namespace allocates none).
+ */
 export interface ClimbPlan {
   readonly ref: SecretRef;
   readonly levels: readonly PlannedLevel[];
-  /** The levels read: all, or the first only without inheritance. */
-  readonly end: number;
 }
 
 /**
@@ -99,13 +100,11 @@ export class Planner {
    * The plan of a read of the validated `ref` by `caller` (`undefined`: its own namespace).
    * @throws InvalidReferenceError (a caller outside the grammar), AccessDeniedError
    */
-  plan(ref: SecretRef, caller: string | undefined, inherit: boolean | undefined): ClimbPlan {
+  plan(ref: SecretRef, caller: string | undefined): ClimbPlan {
     assertMayRead(this.rules, caller, ref);
-    const levels =
-      caller === undefined || caller === ref.namespace
-        ? (this.memo.planFor(ref) as Plan<PlannedLevel>).levels
-        : this.#levels(ref, caller);
-    return { ref, levels, end: climbEnd(levels, inherit) };
+    return caller === undefined || caller === ref.namespace
+      ? (this.memo.planFor(ref) as Plan<PlannedLevel>)
+      : { ref, levels: this.#levels(ref, caller) };
   }
 
   /**
