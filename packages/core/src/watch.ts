@@ -30,7 +30,6 @@
  *   dropped (so the next resolve reads the new value), and one event goes to `keyway:change` and
  *   one to the audit sink, whatever the number of watchers.
  */
-
 import type { AuditEvent } from "./audit.js";
 import type { SecretsError } from "./errors.js";
 import { ConfigurationError, SecretNotFoundError } from "./errors.js";
