@@ -4,20 +4,49 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { BACKENDS } from "../backends.js";
 
 const root = path.resolve(__dirname, "../..");
 const packages = path.join(root, "packages");
 
 describe("project rules", () => {
-  const backends = readdirSync(packages).filter((name) => name.startsWith("backend-"));
-
-  it.each(backends)("%s runs the shared contract suite", (name) => {
-    const dir = path.join(packages, name, "test");
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".test.ts")) : [];
+  it.each(BACKENDS.map((b) => b.dir))("%s runs the shared contract suite", (dir) => {
+    const tests = path.join(root, dir, "test");
+    const files = existsSync(tests) ? readdirSync(tests).filter((f) => f.endsWith(".test.ts")) : [];
     const callers = files.filter((f) =>
-      readFileSync(path.join(dir, f), "utf8").includes("defineBackendContract("),
+      readFileSync(path.join(tests, f), "utf8").includes("defineBackendContract("),
     );
-    expect(callers, `packages/${name}/test has no test calling defineBackendContract`).not.toHaveLength(0);
+    expect(callers, `${dir}/test has no test calling defineBackendContract`).not.toHaveLength(0);
+  });
+
+  /** The workspace packages that export a backend definition: each must be a manifest line. */
+  const definers = readdirSync(packages).filter((dir) => {
+    const file = path.join(packages, dir, "package.json");
+    return existsSync(file) && "./definition" in (JSON.parse(readFileSync(file, "utf8")).exports ?? {});
+  });
+  const packageName = (dir: string) =>
+    JSON.parse(readFileSync(path.join(packages, dir, "package.json"), "utf8")).name as string;
+
+  it("every package that exports a backend definition is in backends.json", () => {
+    expect(definers.length).toBeGreaterThan(0);
+    const listed = new Set(BACKENDS.map((b) => b.dir));
+    for (const dir of definers)
+      expect(listed, `packages/${dir} is missing from backends.json`).toContain(`packages/${dir}`);
+  });
+
+  it("the README's package table lists exactly the published backends of backends.json", () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const rows = [...readme.matchAll(/^\| `(@[^`]+|[^`@]+)` \| (.+) \|$/gm)]
+      .filter(
+        ([, name]) =>
+          BACKENDS.some((b) => b.package === name) || definers.map(packageName).includes(name ?? ""),
+      )
+      .map(([, name, summary]) => ({ name, summary }));
+    const published = BACKENDS.filter((b) => !b.example).map((b) => ({
+      name: b.package,
+      summary: b.summary,
+    }));
+    expect(rows).toEqual(published);
   });
 
   it("importing @keyway/core and the env backend loads no cloud SDK, zod or yaml", () => {

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { TokenCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
+import { defineBackendContract, seedByPut } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -14,8 +15,8 @@ import {
   SecretNotFoundError,
   type SecretRef,
 } from "@keyway/core";
+import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
 import { serverFromEnv } from "../../../test/servers/index.js";
 import {
   type AzureBackendOptions,
@@ -64,7 +65,7 @@ function rawClient(vaultUrl = lowkey?.endpoint ?? ""): SecretClient {
 }
 
 describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
-  defineBackendContract("azure (Lowkey Vault)", {
+  defineBackendContract(vitest, "azure (Lowkey Vault)", {
     create: (seed) => seedByPut(createAzureBackend(options()), seed),
     timeoutMs: 30_000,
   });
