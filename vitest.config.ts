@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+// Where install.sh put the servers (KEYWAY_EMULATORS_DIR or ./.emulators), read the same way the harness does.
+import { isInstalled, type ServerName } from "./packages/test-servers/src/index.js";
 // The backend manifest (backends.json): which backends have server suites, and where.
 import { BACKENDS, type BackendEntry, SERVER_BACKENDS } from "./test/backends.js";
-// Where install.sh put the servers (KEYWAY_EMULATORS_DIR or ./.emulators), read the same way the harness does.
-import { isInstalled, type ServerName } from "./test/servers/index.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const src = (pkg: string, entry = "index.ts") => here(`./packages/${pkg}/src/${entry}`);
@@ -15,6 +15,8 @@ const alias = [
   { find: /^@keyway\/core\/otel$/, replacement: src("core", "otel.ts") },
   { find: /^@keyway\/core\/document$/, replacement: src("core", "document.ts") },
   { find: /^@keyway\/core$/, replacement: src("core") },
+  { find: /^@keyway\/test-servers$/, replacement: src("test-servers") },
+  { find: /^@keyway\/test-servers\/([a-z-]+)$/, replacement: here("./packages/test-servers/src/$1.ts") },
   { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z-]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },
 ];
@@ -54,7 +56,7 @@ const serverProjects = SERVER_BACKENDS.filter((backend) => {
   if (!backend.optional || inCi || backend.servers.every(serverAvailable)) return true;
   const missing = backend.servers.filter((s) => !serverAvailable(s)).join(", ");
   console.warn(
-    `[keyway] backend-${backend.type} server suite NOT RUN: ${missing} is not installed (see test/servers/README.md).`,
+    `[keyway] backend-${backend.type} server suite NOT RUN: ${missing} is not installed (see packages/test-servers/README.md).`,
   );
   return false;
 }).map(backendProject);

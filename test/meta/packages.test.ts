@@ -29,8 +29,11 @@ interface Manifest {
   optionalDependencies?: Record<string, string>;
 }
 
-const dirs = readdirSync(path.join(root, "packages")).filter((d) =>
-  existsSync(path.join(root, "packages", d, "package.json")),
+// Published packages only: a private workspace (@keyway/test-servers) is never packed for users.
+const dirs = readdirSync(path.join(root, "packages")).filter(
+  (d) =>
+    existsSync(path.join(root, "packages", d, "package.json")) &&
+    json(`packages/${d}/package.json`).private !== true,
 );
 const manifests = new Map<string, Manifest>(dirs.map((d) => [d, json(`packages/${d}/package.json`)]));
 const versions = new Map([...manifests.values()].map((m) => [m.name, m.version]));

@@ -4,10 +4,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { ServerName } from "@keyway/test-servers";
+import { setupFor } from "@keyway/test-servers/project-setup";
 import type { TestProject } from "vitest/node";
 import { FAULT_SERVERS } from "../backends.js";
-import type { ServerName } from "../servers/index.js";
-import { setupFor } from "../servers/project-setup.js";
 import type { Counters } from "./support/stats.js";
 
 // Toxiproxy, and the server of every backend whose backends.json entry has `faults`.

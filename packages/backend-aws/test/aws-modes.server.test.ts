@@ -10,8 +10,8 @@ import {
   SecretNotFoundError,
   type SecretValue,
 } from "@keyway/core";
+import { isInstalled, type RunningServer, startServer } from "@keyway/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isInstalled, type RunningServer, startServer } from "../../../test/servers/index.js";
 import { createAwsBackend } from "../src/index.js";
 import { countingClient, endpoint, moto, options, region, run } from "./moto.js";
 

@@ -12,8 +12,8 @@ import {
   isSecretsError,
   SecretNotFoundError,
 } from "@keyway/core";
+import { isInstalled, startServer } from "@keyway/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isInstalled, startServer } from "../../../test/servers/index.js";
 import { createVaultBackend, type VaultBackend, type VaultClient } from "../src/index.js";
 import { enable, endpoint, runPrefix, server, sys } from "./helpers.js";
 

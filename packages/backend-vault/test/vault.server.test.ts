@@ -15,9 +15,9 @@ import {
   type SecretRef,
   SecretValue,
 } from "@keyway/core";
+import { isInstalled, startServer } from "@keyway/test-servers";
 import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isInstalled, startServer } from "../../../test/servers/index.js";
 import { createVaultClient } from "../src/client.js";
 import { CheckAndSetConflictError, createVaultBackend, type VaultClient } from "../src/index.js";
 import { enable, endpoint, rootToken, runPrefix, server, sys } from "./helpers.js";

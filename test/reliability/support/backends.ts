@@ -5,8 +5,8 @@ import { createAwsBackend } from "@keyway/backend-aws";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import { createVaultBackend } from "@keyway/backend-vault";
 import type { BackendCapabilities, SecretBackend, SecretRef } from "@keyway/core";
+import { serverFromEnv } from "@keyway/test-servers";
 import { FAULT_SERVERS } from "../../backends.js";
-import { serverFromEnv } from "../../servers/index.js";
 
 /** The three servers behind the backends (moto: AWS, openbao: Vault, gcp: the GCP emulator). */
 export type BackendServer = "moto" | "openbao" | "gcp";
