@@ -19,7 +19,7 @@ import {
 } from "@keyway/core";
 import type { TestRunner } from "./runner.js";
 
-export type { Assertion, AsyncAssertion, Expect, Matchers, TestRunner } from "./runner.js";
+export type { Assertion, AsyncAssertion, Expect, Matchers, TestBody, TestRunner } from "./runner.js";
 
 /** A secret the backend must hold when `create` returns. */
 export interface SeedSecret {
@@ -112,7 +112,7 @@ export function defineBackendContract(runner: TestRunner, name: string, options:
   };
   const timeout = options.timeoutMs ?? 20_000;
   // Jest and Vitest both take a test's timeout as the third argument.
-  const it = (title: string, fn: () => unknown) => runner.it(title, fn, timeout);
+  const it = (title: string, fn: () => unknown, ms = timeout) => runner.it(title, fn, ms);
 
   describe(`backend contract: ${name}`, () => {
     beforeAll(async () => {

@@ -40,13 +40,19 @@ export interface AsyncAssertion extends Matchers<Promise<void>> {
 
 export type Expect = (actual: unknown, message?: string) => Assertion;
 
-type Body = () => unknown;
+/** A test or hook body. */
+export type TestBody = () => unknown;
 
-/** Vitest: `import * as vitest from "vitest"`. Jest: `{ describe, it, expect, beforeAll, afterAll }`. */
+/**
+ * Vitest: `import * as vitest from "vitest"`. Jest: its globals,
+ * `{ describe, it, expect, beforeAll, afterAll, beforeEach, afterEach }`.
+ */
 export interface TestRunner {
   describe(name: string, fn: () => void): unknown;
-  it(name: string, fn: Body, timeout?: number): unknown;
+  it(name: string, fn: TestBody, timeout?: number): unknown;
   expect: Expect;
-  beforeAll(fn: Body, timeout?: number): unknown;
-  afterAll(fn: Body, timeout?: number): unknown;
+  beforeAll(fn: TestBody, timeout?: number): unknown;
+  afterAll(fn: TestBody, timeout?: number): unknown;
+  beforeEach(fn: TestBody, timeout?: number): unknown;
+  afterEach(fn: TestBody, timeout?: number): unknown;
 }
