@@ -15,6 +15,6 @@ manifest="$(node -e '
 projects="$(tail -n 1 <<<"$manifest")"
 while IFS='=' read -r name value; do
   [[ -n "${!name:-}" ]] || export "$name=$value"
-done < <(head -n -1 <<<"$manifest")
+done < <(sed '$d' <<<"$manifest")
 # shellcheck disable=SC2086 # $projects is a list of arguments
 exec npx vitest run $projects "$@"

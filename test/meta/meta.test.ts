@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { BUILT_IN_BACKEND_TYPES } from "@keyway/core/config";
 import { describe, expect, it } from "vitest";
 import { BACKENDS } from "../backends.js";
 
@@ -32,6 +33,13 @@ describe("project rules", () => {
     const listed = new Set(BACKENDS.map((b) => b.dir));
     for (const dir of definers)
       expect(listed, `packages/${dir} is missing from backends.json`).toContain(`packages/${dir}`);
+  });
+
+  it("core knows every published backend of backends.json as a built-in type (keyway run hides their credentials)", () => {
+    const published = BACKENDS.filter((b) => !b.example).map((b) => b.type);
+    expect([...BUILT_IN_BACKEND_TYPES].sort()).toEqual([...published].sort());
+    for (const backend of BACKENDS.filter((b) => !b.example))
+      expect(backend.package).toBe(`@keyway/backend-${backend.type}`);
   });
 
   it("the README's package table lists exactly the published backends of backends.json", () => {
