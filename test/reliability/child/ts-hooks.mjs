@@ -15,7 +15,7 @@ const ALIASES = [
   [/^@keyway\/test-servers$/, "packages/test-servers/src/index.ts"],
   [/^@keyway\/test-servers\/([a-z-]+)$/, "packages/test-servers/src/$1.ts"],
   [/^@keyway\/(backend-[a-z]+)\/definition$/, "packages/$1/src/definition.ts"],
-  [/^@keyway\/(backend-[a-z]+|cli)$/, "packages/$1/src/index.ts"],
+  [/^@keyway\/(backend-[a-z-]+|cli)$/, "packages/$1/src/index.ts"],
 ];
 
 export async function resolve(specifier, context, next) {
