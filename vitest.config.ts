@@ -17,7 +17,7 @@ const alias = [
   { find: /^@keyway\/core$/, replacement: src("core") },
   { find: /^@keyway\/test-servers$/, replacement: src("test-servers") },
   { find: /^@keyway\/test-servers\/([a-z-]+)$/, replacement: here("./packages/test-servers/src/$1.ts") },
-  { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
+  { find: /^@keyway\/(backend-[a-z-]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z-]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },
 ];
 

@@ -14,7 +14,7 @@ const ALIASES = [
   [/^@keyway\/core$/, "packages/core/src/index.ts"],
   [/^@keyway\/test-servers$/, "packages/test-servers/src/index.ts"],
   [/^@keyway\/test-servers\/([a-z-]+)$/, "packages/test-servers/src/$1.ts"],
-  [/^@keyway\/(backend-[a-z]+)\/definition$/, "packages/$1/src/definition.ts"],
+  [/^@keyway\/(backend-[a-z-]+)\/definition$/, "packages/$1/src/definition.ts"],
   [/^@keyway\/(backend-[a-z-]+|cli)$/, "packages/$1/src/index.ts"],
 ];
 
