@@ -42,6 +42,37 @@ describe("project rules", () => {
       expect(backend.package).toBe(`@keyway/backend-${backend.type}`);
   });
 
+  it("npm run test:containers runs every server suite of backends.json against its container endpoints", () => {
+    // A stand-in `npx` first on PATH prints what the script would run, and with which endpoints.
+    const bin = mkdtempSync(path.join(tmpdir(), "keyway-containers-"));
+    try {
+      const npx = path.join(bin, "npx");
+      writeFileSync(npx, '#!/bin/sh\necho "ARGS $*"\nenv | grep "^KEYWAY_TEST_" | sort\n', { mode: 0o755 });
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("KEYWAY_TEST_")),
+      );
+      const result = spawnSync("bash", [path.join(root, "scripts/test-containers.sh"), "--bail=1"], {
+        env: {
+          ...env,
+          PATH: `${bin}:${process.env.PATH}`,
+          KEYWAY_TEST_MOTO_ENDPOINT: "http://127.0.0.1:5000",
+        },
+        encoding: "utf8",
+      });
+      expect(result.stderr).toBe("");
+      const suites = BACKENDS.filter((b) => b.servers.length > 0);
+      const projects = suites.map((b) => `--project backend-${b.type}`).join(" ");
+      expect(result.stdout).toContain(`ARGS vitest run ${projects} --bail=1\n`);
+      for (const [name, value] of suites.flatMap((b) => Object.entries(b.containers))) {
+        // A variable already set wins over the manifest's default.
+        const expected = name === "KEYWAY_TEST_MOTO_ENDPOINT" ? "http://127.0.0.1:5000" : value;
+        expect(result.stdout).toContain(`\n${name}=${expected}\n`);
+      }
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
   it("the README's package table lists exactly the published backends of backends.json", () => {
     const readme = readFileSync(path.join(root, "README.md"), "utf8");
     const rows = [...readme.matchAll(/^\| `(@[^`]+|[^`@]+)` \| (.+) \|$/gm)]
