@@ -5,65 +5,46 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 
-/** One backend in backends.json (see its `$comment` for each field). */
-export interface BackendEntry {
-  readonly type: string;
-  readonly package: string;
-  /** From the repository root; `packages/backend-<type>` unless given. */
-  readonly dir: string;
-  readonly summary?: string;
-  readonly servers: readonly string[];
-  readonly optional: boolean;
-  readonly faults?: string;
-  readonly containers: Readonly<Record<string, string>>;
-  readonly example: boolean;
-}
+const entrySchema = z
+  .strictObject({
+    /** The `type:` in keyway.yaml. */
+    type: z.string().regex(/^[a-z0-9-]+$/),
+    /** The npm name. */
+    package: z.string().min(1),
+    /** From the repository root; `packages/backend-<type>` unless given. */
+    dir: z.string().optional(),
+    /** Its row in the README's package table (published backends). */
+    summary: z.string().optional(),
+    /** The test servers (@keyway/test-servers names) its `*.server.test.ts` suite needs. */
+    servers: z.array(z.string()).default([]),
+    /** Outside CI, a missing server leaves the suite out with a warning. */
+    optional: z.boolean().default(false),
+    /** The server the reliability suite puts faults in front of. */
+    faults: z.string().optional(),
+    /** The endpoints scripts/test-containers.sh sets (docker compose). */
+    containers: z.record(z.string(), z.string()).default({}),
+    /** An example, not a published package. */
+    example: z.boolean().default(false),
+  })
+  .refine(
+    (b) => b.faults === undefined || b.servers.includes(b.faults),
+    "'faults' must be one of its servers",
+  )
+  .refine((b) => b.example || b.summary !== undefined, "a published backend needs a 'summary'")
+  .transform((b) => ({ ...b, dir: b.dir ?? `packages/backend-${b.type}` }));
 
-const FIELDS = new Set([
-  "type",
-  "package",
-  "dir",
-  "summary",
-  "servers",
-  "optional",
-  "faults",
-  "containers",
-  "example",
-]);
-
-function entry(raw: Record<string, unknown>, index: number): BackendEntry {
-  const at = `backends.json: backends[${index}]`;
-  for (const field of Object.keys(raw))
-    if (!FIELDS.has(field)) throw new Error(`${at}: unknown field '${field}'`);
-  const { type, package: name } = raw;
-  if (typeof type !== "string" || !/^[a-z0-9-]+$/.test(type))
-    throw new Error(`${at}: 'type' must be [a-z0-9-]+`);
-  if (typeof name !== "string") throw new Error(`${at}: 'package' must be a package name`);
-  const servers = (raw.servers ?? []) as string[];
-  if (raw.faults !== undefined && !servers.includes(raw.faults as string))
-    throw new Error(`${at}: 'faults' must be one of its servers`);
-  const example = raw.example === true;
-  if (!example && typeof raw.summary !== "string")
-    throw new Error(`${at}: a published backend needs a 'summary'`);
-  return {
-    type,
-    package: name,
-    dir: (raw.dir as string | undefined) ?? `packages/backend-${type}`,
-    servers,
-    optional: raw.optional === true,
-    containers: (raw.containers ?? {}) as Record<string, string>,
-    example,
-    ...(typeof raw.summary === "string" ? { summary: raw.summary } : {}),
-    ...(typeof raw.faults === "string" ? { faults: raw.faults } : {}),
-  };
-}
+/** One backend in backends.json (see its `$comment`). */
+export type BackendEntry = z.output<typeof entrySchema>;
 
 const file = fileURLToPath(new URL("../backends.json", import.meta.url));
-const parsed = JSON.parse(readFileSync(file, "utf8")) as { backends: Record<string, unknown>[] };
+const manifest = z
+  .strictObject({ $comment: z.string(), backends: z.array(entrySchema).min(1) })
+  .parse(JSON.parse(readFileSync(file, "utf8")));
 
 /** Every backend, in the manifest's order. */
-export const BACKENDS: readonly BackendEntry[] = parsed.backends.map(entry);
+export const BACKENDS: readonly BackendEntry[] = manifest.backends;
 
 /** The backends with a server suite: one Vitest project `backend-<type>` each. */
 export const SERVER_BACKENDS = BACKENDS.filter((b) => b.servers.length > 0);
