@@ -1,7 +1,7 @@
 // `node scripts/check-packages.mjs` (run by `npm test`, after the build): what a user gets from
 // npm, checked on the real tarballs rather than on the workspace, where every package sees every
 // other through node_modules links (trust issue #20 point 2). It
-//   1. packs every package (`npm pack --workspaces`) and checks each tarball holds its LICENSE,
+//   1. packs every published package (`npm pack --workspace …`, private ones left out) and checks each tarball holds its LICENSE,
 //      README.md, CHANGELOG.md, every `exports` target and `bin`, and every file its source maps
 //      name, and no test file;
 //   2. runs publint (strict: warnings fail) and @arethetypeswrong/cli on each tarball;
@@ -13,7 +13,16 @@
 //   6. runs the installed `keyway --version` and `keyway get`, and examples/executor.mjs.
 // `--keep` leaves the temp dir for a look. Exits 1 with every problem listed.
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,7 +72,13 @@ async function main() {
   // 1. Pack.
   const tarballs = path.join(work, "tarballs");
   mkdirSync(tarballs);
-  const { stdout } = await npm(["pack", "--workspaces", "--json", "--pack-destination", tarballs], root);
+  // Published packages only: a private workspace (@keyway/test-servers) never reaches a user.
+  const published = readdirSync(path.join(root, "packages")).filter((dir) => {
+    const file = path.join(root, "packages", dir, "package.json");
+    return existsSync(file) && JSON.parse(readFileSync(file, "utf8")).private !== true;
+  });
+  const workspaces = published.flatMap((dir) => ["--workspace", `packages/${dir}`]);
+  const { stdout } = await npm(["pack", ...workspaces, "--json", "--pack-destination", tarballs], root);
   const packed = JSON.parse(stdout);
   const packages = packed.map((entry) => {
     const dir = path.join(root, "packages", entry.name.replace(/^@keyway\//, ""));

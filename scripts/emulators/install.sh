@@ -14,7 +14,7 @@
 # <repo>/../shared/tools/lowkey-vault/lowkey-vault-app-<version>.jar when that file exists
 # (the project machines and CI), else from Maven Central (needs `mvn`).
 #
-# Every version is pinned here. See test/servers/README.md for why each pin was chosen.
+# Every version is pinned here. See packages/test-servers/README.md for why each pin was chosen.
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"                   # + every dependency pinned in moto-requirements.txt
@@ -100,7 +100,7 @@ install_lowkey() {
   else
     # dependency:copy works without a pom and copies straight out of the local repository.
     # NOTE: on the project machines this fails: the Maven registry they reach serves no version
-    # of lowkey-vault-app at all (not even its maven-metadata.xml). See test/servers/README.md.
+    # of lowkey-vault-app at all (not even its maven-metadata.xml). See packages/test-servers/README.md.
     mvn -q -B -U org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
       -Dartifact="com.github.nagyesta.lowkey-vault:lowkey-vault-app:$LOWKEY_VERSION" \
       -DoutputDirectory="$DEST/lowkey" -Dmdep.overWriteReleases=true || {

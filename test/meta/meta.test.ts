@@ -3,21 +3,89 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { BUILT_IN_BACKEND_TYPES } from "@keyway/core/config";
 import { describe, expect, it } from "vitest";
+import { BACKENDS } from "../backends.js";
 
 const root = path.resolve(__dirname, "../..");
 const packages = path.join(root, "packages");
 
 describe("project rules", () => {
-  const backends = readdirSync(packages).filter((name) => name.startsWith("backend-"));
-
-  it.each(backends)("%s runs the shared contract suite", (name) => {
-    const dir = path.join(packages, name, "test");
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".test.ts")) : [];
+  it.each(BACKENDS.map((b) => b.dir))("%s runs the shared contract suite", (dir) => {
+    const tests = path.join(root, dir, "test");
+    const files = existsSync(tests) ? readdirSync(tests).filter((f) => f.endsWith(".test.ts")) : [];
     const callers = files.filter((f) =>
-      readFileSync(path.join(dir, f), "utf8").includes("defineBackendContract("),
+      readFileSync(path.join(tests, f), "utf8").includes("defineBackendContract("),
     );
-    expect(callers, `packages/${name}/test has no test calling defineBackendContract`).not.toHaveLength(0);
+    expect(callers, `${dir}/test has no test calling defineBackendContract`).not.toHaveLength(0);
+  });
+
+  /** The workspace packages that export a backend definition: each must be a manifest line. */
+  const definers = readdirSync(packages).filter((dir) => {
+    const file = path.join(packages, dir, "package.json");
+    return existsSync(file) && "./definition" in (JSON.parse(readFileSync(file, "utf8")).exports ?? {});
+  });
+  const packageName = (dir: string) =>
+    JSON.parse(readFileSync(path.join(packages, dir, "package.json"), "utf8")).name as string;
+
+  it("every package that exports a backend definition is in backends.json", () => {
+    expect(definers.length).toBeGreaterThan(0);
+    const listed = new Set(BACKENDS.map((b) => b.dir));
+    for (const dir of definers)
+      expect(listed, `packages/${dir} is missing from backends.json`).toContain(`packages/${dir}`);
+  });
+
+  it("core knows every published backend of backends.json as a built-in type (keyway run hides their credentials)", () => {
+    const published = BACKENDS.filter((b) => !b.example).map((b) => b.type);
+    expect([...BUILT_IN_BACKEND_TYPES].sort()).toEqual([...published].sort());
+    for (const backend of BACKENDS.filter((b) => !b.example))
+      expect(backend.package).toBe(`@keyway/backend-${backend.type}`);
+  });
+
+  it("npm run test:containers runs every server suite of backends.json against its container endpoints", () => {
+    // A stand-in `npx` first on PATH prints what the script would run, and with which endpoints.
+    const bin = mkdtempSync(path.join(tmpdir(), "keyway-containers-"));
+    try {
+      const npx = path.join(bin, "npx");
+      writeFileSync(npx, '#!/bin/sh\necho "ARGS $*"\nenv | grep "^KEYWAY_TEST_" | sort\n', { mode: 0o755 });
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("KEYWAY_TEST_")),
+      );
+      const result = spawnSync("bash", [path.join(root, "scripts/test-containers.sh"), "--bail=1"], {
+        env: {
+          ...env,
+          PATH: `${bin}:${process.env.PATH}`,
+          KEYWAY_TEST_MOTO_ENDPOINT: "http://127.0.0.1:5000",
+        },
+        encoding: "utf8",
+      });
+      expect(result.stderr).toBe("");
+      const suites = BACKENDS.filter((b) => b.servers.length > 0);
+      const projects = suites.map((b) => `--project backend-${b.type}`).join(" ");
+      expect(result.stdout).toContain(`ARGS vitest run ${projects} --bail=1\n`);
+      for (const [name, value] of suites.flatMap((b) => Object.entries(b.containers))) {
+        // A variable already set wins over the manifest's default.
+        const expected = name === "KEYWAY_TEST_MOTO_ENDPOINT" ? "http://127.0.0.1:5000" : value;
+        expect(result.stdout).toContain(`\n${name}=${expected}\n`);
+      }
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("the README's package table lists exactly the published backends of backends.json", () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const rows = [...readme.matchAll(/^\| `(@[^`]+|[^`@]+)` \| (.+) \|$/gm)]
+      .filter(
+        ([, name]) =>
+          BACKENDS.some((b) => b.package === name) || definers.map(packageName).includes(name ?? ""),
+      )
+      .map(([, name, summary]) => ({ name, summary }));
+    const published = BACKENDS.filter((b) => !b.example).map((b) => ({
+      name: b.package,
+      summary: b.summary,
+    }));
+    expect(rows).toEqual(published);
   });
 
   it("importing @keyway/core and the env backend loads no cloud SDK, zod or yaml", () => {

@@ -1,7 +1,7 @@
 // Edges of `keyway copy` planning found against the real servers.
 import { randomBytes } from "node:crypto";
+import { freePort } from "@keyway/test-servers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../servers/index.js";
 import {
   awsBackend,
   baoApi,

@@ -9,10 +9,10 @@ import path from "node:path";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { createVaultBackend } from "@keyway/backend-vault";
 import { CHANNELS, type SecretBackend } from "@keyway/core";
+import { serverFromEnv } from "@keyway/test-servers";
+import type {} from "@keyway/test-servers/global-setup";
 import { afterAll, inject } from "vitest";
 import { type CliResult, cli } from "../../packages/cli/test/harness.js";
-import type {} from "../servers/global-setup.js";
-import { serverFromEnv } from "../servers/index.js";
 import { tempDir } from "../setup/temp-dirs.js";
 
 export const moto = inject("keywayServers")?.moto ?? serverFromEnv("moto");

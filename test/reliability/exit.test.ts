@@ -5,8 +5,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { SecretRef } from "@keyway/core";
+import type { ToxicSpec } from "@keyway/test-servers/toxiproxy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ToxicSpec } from "../servers/toxiproxy.js";
 import type { Scenario } from "./child/exit-check.js";
 import { BACKENDS, runId, seed } from "./support/backends.js";
 import { SLACK_MS, watchUnhandledRejections } from "./support/checks.js";

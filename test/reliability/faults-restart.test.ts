@@ -4,8 +4,8 @@
 // back (empty: these servers keep nothing on disk) it says not-found and Keyway says so too, never
 // the stale value; once the secret is written again, Keyway reads it again by itself.
 import { BackendUnavailableError, SecretNotFoundError, type SecretValue } from "@keyway/core";
+import { type RunningServer, startServer } from "@keyway/test-servers";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../servers/index.js";
 import { BACKENDS, runId, seed } from "./support/backends.js";
 import { expectValue, failure, settled, watchUnhandledRejections } from "./support/checks.js";
 import { type Fixture, fixture } from "./support/fixture.js";

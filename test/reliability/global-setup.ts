@@ -4,11 +4,14 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { ServerName } from "@keyway/test-servers";
+import { setupFor } from "@keyway/test-servers/project-setup";
 import type { TestProject } from "vitest/node";
-import { setupFor } from "../servers/project-setup.js";
+import { FAULT_SERVERS } from "../backends.js";
 import type { Counters } from "./support/stats.js";
 
-const startServers = setupFor("toxiproxy", "moto", "openbao", "gcp");
+// Toxiproxy, and the server of every backend whose backends.json entry has `faults`.
+const startServers = setupFor("toxiproxy", ...(FAULT_SERVERS as ServerName[]));
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(path.join(tmpdir(), "keyway-reliability-"));

@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createEnvBackend } from "@keyway/backend-env";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   ConfigurationError,
   createMemoryBackend,
@@ -24,7 +25,6 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { cli, tempFiles } from "../../packages/cli/test/harness.js";
-import { printedForms } from "../contract/index.js";
 import { BACKENDS, type BackendServer, GET_ONLY, makeBackend, runId } from "./support/backends.js";
 import { watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";

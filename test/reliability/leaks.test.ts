@@ -27,10 +27,10 @@ import {
   type SecretBackend,
   SecretNotFoundError,
 } from "@keyway/core";
+import { type RunningServer, startServer } from "@keyway/test-servers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, tempFiles } from "../../packages/cli/test/harness.js";
-import { type RunningServer, startServer } from "../servers/index.js";
 import { directBackend, makeBackend, runId, serverInfo } from "./support/backends.js";
 import { watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";

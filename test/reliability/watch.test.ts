@@ -5,6 +5,7 @@
 // waits for probes, requests or changes to happen, counted.
 import diagnostics from "node:diagnostics_channel";
 import { createGcpBackend } from "@keyway/backend-gcp";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   type BackendCallEvent,
   BackendUnavailableError,
@@ -18,7 +19,6 @@ import {
 } from "@keyway/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { countingClient } from "../../packages/backend-gcp/test/emulator.js";
-import { printedForms } from "../contract/index.js";
 import { BACKENDS, type BackendServer, directBackend, makeBackend, runId, seed } from "./support/backends.js";
 import { expectValue, watchUnhandledRejections } from "./support/checks.js";
 import { type FaultyLink, faultyLink } from "./support/faults.js";

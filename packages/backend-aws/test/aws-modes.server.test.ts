@@ -2,6 +2,7 @@
 // failure), and the transport (timeouts, aborts, a server that is not there).
 import { createServer, type Server, type Socket } from "node:net";
 import { CreateSecretCommand, type Tag } from "@aws-sdk/client-secrets-manager";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -9,9 +10,8 @@ import {
   SecretNotFoundError,
   type SecretValue,
 } from "@keyway/core";
+import { isInstalled, type RunningServer, startServer } from "@keyway/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
-import { isInstalled, type RunningServer, startServer } from "../../../test/servers/index.js";
 import { createAwsBackend } from "../src/index.js";
 import { countingClient, endpoint, moto, options, region, run } from "./moto.js";
 

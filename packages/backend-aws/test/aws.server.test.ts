@@ -7,6 +7,7 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
 } from "@aws-sdk/client-secrets-manager";
+import { defineBackendContract, printedForms, seedByPut } from "@keyway/backend-test-suite";
 import {
   InvalidReferenceError,
   InvalidSecretValueError,
@@ -15,13 +16,13 @@ import {
   type SecretRef,
   type SecretValue,
 } from "@keyway/core";
+import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defineBackendContract, printedForms, seedByPut } from "../../../test/contract/index.js";
 import { createAwsBackend, secretName } from "../src/index.js";
 import { countingClient, inParallel, moto, options, run } from "./moto.js";
 
 describe.skipIf(!moto)("aws backend on moto", () => {
-  defineBackendContract("aws", { create: (seed) => seedByPut(createAwsBackend(options()), seed) });
+  defineBackendContract(vitest, "aws", { create: (seed) => seedByPut(createAwsBackend(options()), seed) });
 
   let backend: SecretBackend;
   let raw: ReturnType<typeof countingClient>;

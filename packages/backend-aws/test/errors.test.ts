@@ -8,6 +8,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from "@aws-sdk/client-secrets-manager";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -17,7 +18,6 @@ import {
   SecretNotFoundError,
 } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { batchEntryError, isPendingDeletion, mapAwsError } from "../src/errors.js";
 
 const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-keyway-unit";

@@ -3,9 +3,9 @@
 // per-run prefix, and SDK clients that count the operations they send.
 import { randomBytes } from "node:crypto";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { serverFromEnv } from "@keyway/test-servers";
+import type {} from "@keyway/test-servers/global-setup";
 import { inject } from "vitest";
-import type {} from "../../../test/servers/global-setup.js";
-import { serverFromEnv } from "../../../test/servers/index.js";
 import type { AwsBackendOptions } from "../src/index.js";
 
 export const moto = inject("keywayServers")?.moto ?? serverFromEnv("moto");

@@ -1,6 +1,6 @@
+import { printedForms } from "@keyway/backend-test-suite";
 import { ConfigurationError } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { definition } from "../src/definition.js";
 import { type AwsBackendOptions, createAwsBackend } from "../src/index.js";
 

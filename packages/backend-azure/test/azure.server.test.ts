@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { TokenCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
+import { defineBackendContract, seedByPut } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -14,9 +15,9 @@ import {
   SecretNotFoundError,
   type SecretRef,
 } from "@keyway/core";
+import { serverFromEnv } from "@keyway/test-servers";
+import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
-import { serverFromEnv } from "../../../test/servers/index.js";
 import {
   type AzureBackendOptions,
   BINARY_CONTENT_TYPE,
@@ -64,7 +65,7 @@ function rawClient(vaultUrl = lowkey?.endpoint ?? ""): SecretClient {
 }
 
 describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
-  defineBackendContract("azure (Lowkey Vault)", {
+  defineBackendContract(vitest, "azure (Lowkey Vault)", {
     create: (seed) => seedByPut(createAzureBackend(options()), seed),
     timeoutMs: 30_000,
   });
@@ -90,7 +91,7 @@ describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
       await backend.put?.(target, "level");
       const { properties } = await raw.getSecret(nameOf(target));
       // An external Lowkey: start it with --LOWKEY_VAULT_NAMES=- and create the vault as
-      // test/servers/README.md shows (POST /management/vault, "Recoverable+Purgeable").
+      // packages/test-servers/README.md shows (POST /management/vault, "Recoverable+Purgeable").
       expect(properties.recoveryLevel, "the test vault must be Recoverable+Purgeable").toBe(
         "Recoverable+Purgeable",
       );

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { RestError } from "@azure/core-rest-pipeline";
 import type { KeyVaultSecret, SecretProperties } from "@azure/keyvault-secrets";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   BackendUnavailableError,
   ConfigurationError,
@@ -13,7 +14,6 @@ import {
   SecretDisabledError,
 } from "@keyway/core";
 import { describe, expect, it, vi } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { definition } from "../src/definition.js";
 import {
   type AzureBackendOptions,

@@ -4,6 +4,7 @@
 import { AbortError } from "@azure/abort-controller";
 import { createHttpHeaders, createPipelineRequest, RestError } from "@azure/core-rest-pipeline";
 import { AuthenticationError, CredentialUnavailableError } from "@azure/identity";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -14,7 +15,6 @@ import {
   SecretNotFoundError,
 } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { type ErrorContext, innerCodeOf, isDeletedConflict, mapAzureError } from "../src/errors.js";
 
 const CLIENT_SECRET = "Xy8Q~s3cr3t-client-secret-value.abc";

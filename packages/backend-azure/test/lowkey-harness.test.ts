@@ -2,8 +2,9 @@
 // reports ready. Lowkey cannot run on these machines, so this checks the request the harness
 // sends against the shape read in Lowkey's source (VaultManagementController, VaultModel,
 // RecoveryLevel in nagyesta/lowkey-vault), answered by a local HTTPS stand-in.
+
+import { LOWKEY_TEST_RECOVERY_LEVEL, lowkeyCreateVault } from "@keyway/test-servers";
 import { afterEach, describe, expect, it } from "vitest";
-import { LOWKEY_TEST_RECOVERY_LEVEL, lowkeyCreateVault } from "../../../test/servers/index.js";
 import { RECORDED_VAULT, type RecordedVault, startRecordedVault } from "./recorded-vault.js";
 
 let vault: RecordedVault | undefined;

@@ -1,7 +1,8 @@
-import { defineBackendContract } from "../../../test/contract/index.js";
+import { defineBackendContract } from "@keyway/backend-test-suite";
+import * as vitest from "vitest";
 import { createEnvBackend } from "../src/index.js";
 
-defineBackendContract("env", {
+defineBackendContract(vitest, "env", {
   namespaced: false,
   create: async (seed) =>
     createEnvBackend({

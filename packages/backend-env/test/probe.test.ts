@@ -1,6 +1,7 @@
 // The env backend's version (issue #15): env changes only when read again, and a probe is that
 // re-read. The version is a count of changes, never a digest of the value.
 import diagnostics from "node:diagnostics_channel";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   CHANNELS,
   ConfigurationError,
@@ -9,7 +10,6 @@ import {
   type VersionChange,
 } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { createEnvBackend } from "../src/index.js";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");

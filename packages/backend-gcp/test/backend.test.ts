@@ -1,6 +1,8 @@
 // Unit tests with a fabricated client: option checks, lazy SDK import, the put flow on an
 // existing secret, checksums, and what never reaches the server. The real-server behaviour is
 // in the *.server.test.ts files.
+
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   BackendUnavailableError,
   ConfigurationError,
@@ -8,7 +10,6 @@ import {
   SecretNotFoundError,
 } from "@keyway/core";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { crc32c, parseEndpoint } from "../src/client.js";
 import { definition } from "../src/definition.js";
 import { createGcpBackend, type GcpBackendOptions, type GcpSecretManagerClient } from "../src/index.js";

@@ -2,9 +2,9 @@
 // states Keyway never writes (disabled, destroyed versions), and a random project per file.
 import { randomBytes } from "node:crypto";
 import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
+import { serverFromEnv } from "@keyway/test-servers";
 import { grpc } from "google-gax";
 import { inject } from "vitest";
-import { serverFromEnv } from "../../../test/servers/index.js";
 
 /** `127.0.0.1:PORT` of the emulator the project's globalSetup started, if any. */
 export const endpoint: string | undefined =

@@ -1,5 +1,7 @@
 // The gRPC status → Keyway error mapping, with fabricated gax errors (the emulator cannot produce
 // most of these statuses on demand).
+
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -10,7 +12,6 @@ import {
   type SecretsError,
 } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { type GcpOperation, GrpcStatus, mapGcpError } from "../src/errors.js";
 
 const PRIVATE_KEY =

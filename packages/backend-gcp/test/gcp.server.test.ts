@@ -1,11 +1,13 @@
 // The shared backend contract against the real gcp-secret-manager-emulator (native gRPC).
+
+import { defineBackendContract, seedByPut } from "@keyway/backend-test-suite";
+import * as vitest from "vitest";
 import { describe } from "vitest";
-import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
 import { createGcpBackend } from "../src/index.js";
 import { endpoint, randomPrefix, randomProject } from "./emulator.js";
 
 describe.skipIf(!endpoint)("gcp on the emulator", () => {
-  defineBackendContract("gcp", {
+  defineBackendContract(vitest, "gcp", {
     create: (seed) =>
       seedByPut(
         createGcpBackend({

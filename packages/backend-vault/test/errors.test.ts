@@ -1,5 +1,6 @@
 // The error mapping with fabricated node-vault errors (the server suites force the real ones).
 import { inspect } from "node:util";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -10,7 +11,6 @@ import {
   type SecretsError,
 } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { CheckAndSetConflictError, type ErrorContext, mapVaultError } from "../src/errors.js";
 import { VaultTransportError } from "../src/transport.js";
 

@@ -1,9 +1,9 @@
 // Shared by the server tests: the OpenBao the project's globalSetup started, a root-token HTTP
 // helper for setting up mounts, auth methods and policies, and a random prefix per run.
 import { randomBytes } from "node:crypto";
+import { serverFromEnv } from "@keyway/test-servers";
+import type {} from "@keyway/test-servers/global-setup";
 import { inject } from "vitest";
-import type {} from "../../../test/servers/global-setup.js";
-import { serverFromEnv } from "../../../test/servers/index.js";
 
 export const server = inject("keywayServers")?.openbao ?? serverFromEnv("openbao");
 export const endpoint = server?.endpoint ?? "http://127.0.0.1:1";

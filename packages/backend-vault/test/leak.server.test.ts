@@ -5,15 +5,15 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { inspect } from "node:util";
+import { printedForms } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
   isSecretsError,
   SecretNotFoundError,
 } from "@keyway/core";
+import { isInstalled, startServer } from "@keyway/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
-import { isInstalled, startServer } from "../../../test/servers/index.js";
 import { createVaultBackend, type VaultBackend, type VaultClient } from "../src/index.js";
 import { enable, endpoint, runPrefix, server, sys } from "./helpers.js";
 

@@ -1,9 +1,9 @@
 // Options are checked eagerly (never echoing a credential); node-vault loads only on first use;
 // the `type: vault` definition validates keyway.yaml options.
 import { createRequire } from "node:module";
+import { printedForms } from "@keyway/backend-test-suite";
 import { ConfigurationError, InvalidReferenceError, InvalidSecretValueError } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import { definition } from "../src/definition.js";
 import { createVaultBackend, MAX_VALUE_BYTES, type VaultBackendOptions } from "../src/index.js";
 

@@ -1,6 +1,8 @@
 // The Vault backend against a real OpenBao (dev mode): the shared contract on KV v2 and KV v1,
 // then what is specific to Vault: the path layout, metadata, binary values, getMany, list paging,
 // delete, check-and-set, read-only mode, namespaces and the status mapping.
+
+import { defineBackendContract, seedByPut } from "@keyway/backend-test-suite";
 import {
   AccessDeniedError,
   BackendUnavailableError,
@@ -13,9 +15,9 @@ import {
   type SecretRef,
   SecretValue,
 } from "@keyway/core";
+import { isInstalled, startServer } from "@keyway/test-servers";
+import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
-import { isInstalled, startServer } from "../../../test/servers/index.js";
 import { createVaultClient } from "../src/client.js";
 import { CheckAndSetConflictError, createVaultBackend, type VaultClient } from "../src/index.js";
 import { enable, endpoint, rootToken, runPrefix, server, sys } from "./helpers.js";
@@ -25,11 +27,11 @@ const make = (extra: Parameters<typeof createVaultBackend>[0] = {}) =>
   createVaultBackend({ endpoint, auth: rootAuth, prefix: runPrefix("t"), ...extra });
 
 describe.skipIf(!server)("vault backend on OpenBao", () => {
-  defineBackendContract("vault (KV v2)", {
+  defineBackendContract(vitest, "vault (KV v2)", {
     create: (seed) => seedByPut(make({ prefix: runPrefix("contract-v2") }), seed),
   });
 
-  defineBackendContract("vault (KV v1)", {
+  defineBackendContract(vitest, "vault (KV v1)", {
     create: async (seed) => {
       await enable("mounts", "kv1", { type: "kv", options: { version: "1" } });
       return seedByPut(make({ mount: "kv1", kvVersion: 1, prefix: runPrefix("contract-v1") }), seed);

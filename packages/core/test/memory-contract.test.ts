@@ -1,6 +1,7 @@
-import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
+import { defineBackendContract, seedByPut } from "@keyway/backend-test-suite";
+import * as vitest from "vitest";
 import { createMemoryBackend } from "../src/index.js";
 
-defineBackendContract("memory", {
+defineBackendContract(vitest, "memory", {
   create: (seed) => seedByPut(createMemoryBackend({ maxValueBytes: 4096 }), seed),
 });

@@ -2,8 +2,8 @@
 // number of watchers; failures are never changes; the cache and the redactor after a change.
 // No test asserts on time: each waits for probes or events to happen, counted.
 import diagnostics from "node:diagnostics_channel";
+import { printedForms } from "@keyway/backend-test-suite";
 import { afterEach, describe, expect, it } from "vitest";
-import { printedForms } from "../../../test/contract/index.js";
 import {
   type AuditEvent,
   BackendUnavailableError,

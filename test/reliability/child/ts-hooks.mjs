@@ -12,8 +12,10 @@ const ts = createRequire(`${root}package.json`)("typescript");
 const ALIASES = [
   [/^@keyway\/core\/config$/, "packages/core/src/config/index.ts"],
   [/^@keyway\/core$/, "packages/core/src/index.ts"],
-  [/^@keyway\/(backend-[a-z]+)\/definition$/, "packages/$1/src/definition.ts"],
-  [/^@keyway\/(backend-[a-z]+|cli)$/, "packages/$1/src/index.ts"],
+  [/^@keyway\/test-servers$/, "packages/test-servers/src/index.ts"],
+  [/^@keyway\/test-servers\/([a-z-]+)$/, "packages/test-servers/src/$1.ts"],
+  [/^@keyway\/(backend-[a-z-]+)\/definition$/, "packages/$1/src/definition.ts"],
+  [/^@keyway\/(backend-[a-z-]+|cli)$/, "packages/$1/src/index.ts"],
 ];
 
 export async function resolve(specifier, context, next) {

@@ -5,7 +5,8 @@ import { createAwsBackend } from "@keyway/backend-aws";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import { createVaultBackend } from "@keyway/backend-vault";
 import type { BackendCapabilities, SecretBackend, SecretRef } from "@keyway/core";
-import { serverFromEnv } from "../../servers/index.js";
+import { serverFromEnv } from "@keyway/test-servers";
+import { FAULT_SERVERS } from "../../backends.js";
 
 /** The three servers behind the backends (moto: AWS, openbao: Vault, gcp: the GCP emulator). */
 export type BackendServer = "moto" | "openbao" | "gcp";
@@ -91,7 +92,17 @@ export function directBackend(
   return makeBackend(kind, { address: `127.0.0.1:${port}`, scope, name: `${kind}-direct` });
 }
 
-export const BACKENDS: readonly BackendServer[] = ["moto", "openbao", "gcp"];
+const FAULTY: readonly string[] = ["moto", "openbao", "gcp"] satisfies readonly BackendServer[];
+
+/**
+ * The servers the fault suites loop over: each backends.json entry's `faults` server. A backend
+ * added there needs its case in makeBackend above; until then this fails loudly.
+ */
+export const BACKENDS: readonly BackendServer[] = FAULT_SERVERS.map((server) => {
+  if (!FAULTY.includes(server))
+    throw new Error(`[keyway] backends.json names faults: "${server}", which makeBackend cannot build yet`);
+  return server as BackendServer;
+});
 
 /** Seeds `values` (ref → value) with a direct backend, then closes it. */
 export async function seed(

@@ -1,10 +1,10 @@
 // The fault path in front of one real server: Keyway → Toxiproxy → request counter → server. Each
 // test makes its own link (a proxy with a unique name) and closes it; every fault injected is counted.
 import { randomBytes } from "node:crypto";
+import { type ServerName, serverFromEnv } from "@keyway/test-servers";
+import type {} from "@keyway/test-servers/global-setup";
+import { type ProxyHandle, type ToxicSpec, ToxiproxyClient } from "@keyway/test-servers/toxiproxy";
 import { inject } from "vitest";
-import type {} from "../../servers/global-setup.js";
-import { type ServerName, serverFromEnv } from "../../servers/index.js";
-import { type ProxyHandle, type ToxicSpec, ToxiproxyClient } from "../../servers/toxiproxy.js";
 import type { BackendServer } from "./backends.js";
 import { type CountingProxy, startCountingProxy } from "./counting-proxy.js";
 import { count } from "./stats.js";

@@ -25,6 +25,7 @@ import type { Conceal } from "./conceal.js";
 import { BUILT_IN_BACKEND_TYPES, mergeCredentialVariables } from "./credentials.js";
 import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
 import { type Expansion, expansionOf, issuesError, type ParsedConfig, parseConfig } from "./parse.js";
+import { configDir, isPackageType, loadPackageDefinition } from "./packages.js";
 import type { KeywayConfig } from "./schema.js";
 import { unusableBackend } from "./unusable.js";
 
@@ -55,6 +56,11 @@ export interface LoadOptions {
    * @default false
    */
   strict?: boolean | undefined;
+  /**
+   * Where a backend `type:` that names a package (`@acme/keyway-backend-foo`) is looked up first;
+   * the working directory is next. @default the config file's folder
+   */
+  baseDir?: string | undefined;
 }
 
 /** What a loaded config reads from the environment: what `keyway run` keeps from its child. */
@@ -85,14 +91,20 @@ const memoryDefinition: BackendDefinition<{ initial?: Record<string, string>; ma
   create: (options, { name }) => createMemoryBackend({ ...options, name }),
 };
 
-/** Finds a backend type: given definitions, built-in `memory`, else `@keyway/backend-<type>/definition`. */
+/**
+ * Finds a backend type: given definitions, built-in `memory`, a package name (./packages.ts), else
+ * `@keyway/backend-<type>/definition`.
+ */
 async function loadDefinition(
   type: string,
   given: LoadOptions["definitions"],
   where: string,
+  baseDir?: string,
 ): Promise<BackendDefinition<unknown>> {
   const known = given?.[type] ?? (type === "memory" ? memoryDefinition : undefined);
   if (known) return known as BackendDefinition<unknown>;
+  if (isPackageType(type))
+    return loadPackageDefinition(type, [...(baseDir ? [baseDir] : []), process.cwd()], where);
   try {
     const module = (await import(`@keyway/backend-${type}/definition`)) as {
       definition: BackendDefinition<unknown>;
@@ -180,6 +192,7 @@ async function buildConcealed(
         raw.type,
         options.definitions,
         locate(["backends", name, "type"]),
+        options.baseDir,
       );
       const { type: _type, ...rest } = raw;
       const checked = definition.optionsSchema.safeParse(definition.type === "memory" ? raw : rest);
@@ -273,7 +286,7 @@ export async function loadConfiguredRouter(options: LoadOptions = {}): Promise<C
   const file = await readConfigFile(options);
   if (file === undefined) return loadDefaultRouter(options);
   const parsed = parseConfig(file.text, { env: options.env, source: file.source });
-  return buildRouter(parsed, options);
+  return buildRouter(parsed, { ...options, baseDir: options.baseDir ?? configDir(file.source) });
 }
 
 /** The default router (./default.ts), its env backend built by the env type's definition (a given one first). */

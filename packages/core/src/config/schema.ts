@@ -1,5 +1,6 @@
 /** The shape of `keyway.yaml`, validated with zod. Backend options are checked by each backend's own schema. */
 import { z } from "zod";
+import { isValidPackageType } from "./packages.js";
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -65,7 +66,10 @@ export const configSchema = z.strictObject({
     z.looseObject({
       type: z
         .string()
-        .regex(/^[a-z0-9-]{1,32}$/, "use a backend type such as env, memory, aws, vault, azure or gcp"),
+        .refine(
+          (type) => /^[a-z0-9-]{1,32}$/.test(type) || isValidPackageType(type),
+          "use a backend type such as env, memory, aws, vault, azure or gcp, or a package name such as @acme/keyway-backend-foo",
+        ),
     }),
   ),
   namespaces: z

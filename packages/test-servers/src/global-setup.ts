@@ -3,7 +3,7 @@
 //   - inject("keywayServers").moto?.endpoint      (Vitest provide/inject)
 //   - KEYWAY_TEST_MOTO_ENDPOINT, KEYWAY_TEST_OPENBAO_ROOT_TOKEN, ... (env, read back by serverFromEnv)
 // A server whose KEYWAY_TEST_<NAME>_ENDPOINT is already set (e.g. docker-compose) is not started.
-// Use it from a project config: test: { globalSetup: ["test/servers/global-setup.ts"] }.
+// Use it from a project config: test: { globalSetup: ["packages/test-servers/src/global-setup.ts"] }.
 // Brings "vitest" into the program, so the ProvidedContext augmentation below can merge into it.
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";

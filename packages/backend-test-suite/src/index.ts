@@ -1,7 +1,9 @@
 /**
- * The one contract every backend passes: `defineBackendContract(name, options)` from each
- * backend's test. Capability switches on the backend turn groups on or off; `extra` carries
- * backend-specific cases.
+ * @keyway/backend-test-suite: the one contract every backend passes.
+ * `defineBackendContract(runner, name, options)` from each backend's test, with the test runner's
+ * functions as `runner` (`import * as vitest from "vitest"`), so the suite brings no runner of its
+ * own. Capability switches on the backend turn groups on or off; `extra` carries backend-specific
+ * cases.
  */
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
@@ -15,7 +17,9 @@ import {
   type SecretRef,
   SecretValue,
 } from "@keyway/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestRunner } from "./runner.js";
+
+export type { Assertion, AsyncAssertion, Expect, Matchers, TestBody, TestRunner } from "./runner.js";
 
 /** A secret the backend must hold when `create` returns. */
 export interface SeedSecret {
@@ -71,7 +75,12 @@ function safeJson(thing: unknown): string {
   }
 }
 
-export function defineBackendContract(name: string, options: ContractOptions): void {
+/**
+ * Declares the contract suite for one backend, with `runner`'s `describe`/`it`/`expect` and hooks
+ * (Vitest's module, or Jest's globals). Each test gets `options.timeoutMs`.
+ */
+export function defineBackendContract(runner: TestRunner, name: string, options: ContractOptions): void {
+  const { describe, expect, beforeAll, afterAll } = runner;
   const namespace = `contract.r${run}`;
   const namespaced = options.namespaced ?? true;
   const ref = (key: string, ns = namespace): SecretRef => ({ namespace: ns, key });
@@ -102,8 +111,10 @@ export function defineBackendContract(name: string, options: ContractOptions): v
     uniqueKey: (prefix = "K") => `${prefix}_${run}_${counter++}`,
   };
   const timeout = options.timeoutMs ?? 20_000;
+  // Jest and Vitest both take a test's timeout as the third argument.
+  const it = (title: string, fn: () => unknown, ms = timeout) => runner.it(title, fn, ms);
 
-  describe(`backend contract: ${name}`, { timeout }, () => {
+  describe(`backend contract: ${name}`, () => {
     beforeAll(async () => {
       backend = await options.create(seed);
     }, 120_000);

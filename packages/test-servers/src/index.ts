@@ -39,7 +39,7 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const EMULATORS_DIR = process.env.KEYWAY_EMULATORS_DIR ?? path.join(ROOT, ".emulators");
 export const LOGS_DIR = path.join(EMULATORS_DIR, "logs");
 

@@ -1,3 +1,0 @@
-import { setupFor } from "../../../test/servers/project-setup.js";
-
-export default setupFor("gcp");
