@@ -15,6 +15,7 @@ const alias = [
   { find: /^@keyway\/core$/, replacement: src("core") },
   { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },
+  { find: /^@keyway\/server$/, replacement: src("server") },
 ];
 
 /** Each cloud backend's suite runs against its real server, started by the project's globalSetup. */
