@@ -1,7 +1,7 @@
 /** The Kestra-shaped API over HTTP: routes with and without tenant, paging, errors by class, never a value. */
 import type { SecretBackend } from "@keyway/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { bearer, jsonBearer, type Running, rawRequest, start } from "./helpers.js";
+import { bearer, jfetch, jsonBearer, type Running, rawRequest, start } from "./helpers.js";
 
 let running: Running;
 beforeEach(async () => {
@@ -11,11 +11,7 @@ afterEach(async () => {
   await running.close();
 });
 
-/** fetch, with the JSON body typed loosely: these tests check its shape with toEqual. */
-// biome-ignore lint/suspicious/noExplicitAny: a test reads arbitrary JSON
-type JsonResponse = Omit<Response, "json"> & { json(): Promise<any> };
-const call = (path: string, init: RequestInit = {}) =>
-  fetch(`${running.url}${path}`, init) as unknown as Promise<JsonResponse>;
+const call = (path: string, init: RequestInit = {}) => jfetch(`${running.url}${path}`, init);
 const put = (path: string, body: unknown) =>
   call(path, { method: "PUT", headers: jsonBearer, body: JSON.stringify(body) });
 

@@ -87,3 +87,9 @@ export function rawRequest(
     request.end(options.body);
   });
 }
+
+/** fetch, with the JSON body typed loosely: the tests check its shape with toEqual. */
+// biome-ignore lint/suspicious/noExplicitAny: a test reads arbitrary JSON
+export type JsonResponse = Omit<Response, "json"> & { json(): Promise<any> };
+export const jfetch = (url: string, init?: RequestInit) =>
+  fetch(url, init) as unknown as Promise<JsonResponse>;
