@@ -64,6 +64,7 @@ export default defineConfig({
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
           exclude: [
             "**/*.server.test.ts",
+            "**/*.browser.test.ts",
             "test/reliability/**",
             "test/operations/**",
             "test/conformance/**",
@@ -75,6 +76,17 @@ export default defineConfig({
       backendProject("vault"),
       ...(lowkeyAvailable || inCi ? [backendProject("azure")] : []),
       backendProject("gcp"),
+      {
+        // keyway serve's console in Debian's chromium (playwright-core), installed by `npm run emulators`.
+        resolve: { alias },
+        test: {
+          name: "serve-browser",
+          setupFiles,
+          include: ["packages/server/test/**/*.browser.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         // Kestra's Jackson + Pebble and Jinja2 as the oracle for rendered output (test/conformance/):
         // each runs as one long-lived process, installed by scripts/emulators/install.sh.

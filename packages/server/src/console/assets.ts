@@ -52,4 +52,5 @@ input[type=text], input[type=password], textarea { width: 100%; box-sizing: bord
 .error { background: #fde8e8; border: 1px solid #d66; padding: .5rem .8rem; border-radius: 4px; }
 #status { min-height: 1.2rem; color: #0b6b2b; }
 .tenants a { margin-right: .6rem; }
+.tenants a[aria-current="page"] { font-weight: 600; text-decoration: none; }
 `;

@@ -43,12 +43,12 @@ ${page ? html`<div class="layout">${nav(page)}<main id="main">${body}</main></di
 function nav(page: PageContext): Html {
   const tenantLinks =
     page.tenants.length > 1 || page.tenants[0] !== undefined
-      ? html`<h2>Tenant</h2><p class="tenants">${page.tenants.map(
+      ? html`<h2 id="tenants-heading">Tenant</h2><p class="tenants" role="group" aria-labelledby="tenants-heading">${page.tenants.map(
           (t) =>
             html`<a href="${consoleHref("/console", { tenant: t })}" ${t === page.tenant ? html`aria-current="page"` : ""}>${t ?? "(none)"}</a>`,
         )}</p>`
       : "";
-  return html`<nav aria-label="Namespaces">${tenantLinks}<h2>Namespaces</h2><ul>${page.tree.map(
+  return html`<nav aria-label="Namespaces">${tenantLinks}<h2 id="namespaces-heading">Namespaces</h2><ul aria-labelledby="namespaces-heading">${page.tree.map(
     (ns) =>
       html`<li><a href="${consoleHref("/console", { tenant: page.tenant, ns })}" ${ns === page.namespace ? html`aria-current="page"` : ""}>${ns}</a></li>`,
   )}</ul></nav>`;
