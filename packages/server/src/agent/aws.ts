@@ -5,7 +5,7 @@
  */
 import type { SecretValue } from "@keyway/core";
 import { failureOf, HttpError } from "../http/errors.js";
-import { type Exchange, type ServeContext, sendJson } from "../http/exchange.js";
+import { type Exchange, type ServeContext, sendAgentJson, sendJson } from "../http/exchange.js";
 
 /** AWS's error types, by Keyway error code (the JSON protocol's `__type`). */
 const AWS_TYPES: Record<string, string> = {
@@ -50,7 +50,7 @@ export async function handleAwsAgent(exchange: Exchange, context: ServeContext):
     audit.key = key;
     const value = await context.router.resolve({ namespace, key });
     audit.outcome = "ok";
-    sendJson(response, 200, getSecretValueOutput(secretId, value));
+    sendAgentJson(response, JSON.stringify(getSecretValueOutput(secretId, value)));
   } catch (error) {
     const failure = failureOf(error);
     audit.outcome = failure.code;

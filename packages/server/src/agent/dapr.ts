@@ -5,7 +5,7 @@
  */
 import type { SecretValue } from "@keyway/core";
 import { failureOf, HttpError } from "../http/errors.js";
-import { type Exchange, type ServeContext, sendJson } from "../http/exchange.js";
+import { type Exchange, type ServeContext, sendAgentJson, sendJson } from "../http/exchange.js";
 
 /** Dapr's error codes by Keyway error code. */
 const DAPR_CODES: Record<string, string> = {
@@ -50,7 +50,7 @@ export async function handleDaprAgent(exchange: Exchange, context: ServeContext)
     audit.key = key;
     const value = await context.router.resolve({ namespace, key });
     audit.outcome = "ok";
-    sendJson(response, 200, { [key]: textOf(value) });
+    sendAgentJson(response, JSON.stringify({ [key]: textOf(value) }));
   } catch (error) {
     const failure = failureOf(error);
     audit.outcome = failure.code;

@@ -1,6 +1,6 @@
 /** The console's pages, rendered on the server. No stored value is ever put in a page. */
 import type { SecretSummary } from "../namespaces.js";
-import { type Html, html } from "./html.js";
+import { Html, html } from "./html.js";
 
 /** What every signed-in page needs. */
 export interface PageContext {
@@ -20,6 +20,12 @@ export function consoleHref(path: string, params: Record<string, string | undefi
   return text ? `${path}?${text}` : path;
 }
 
+/**
+ * The page's one script, outside any tagged template: the bundler rewrites a tagged template that
+ * holds a closing script tag into a call to a runtime helper package.
+ */
+const SCRIPT = new Html('<script src="/console/assets/app.js" defer></script>');
+
 function layout(title: string, body: Html, page?: PageContext): Html {
   return html`<!doctype html>
 <html lang="en">
@@ -28,7 +34,7 @@ function layout(title: string, body: Html, page?: PageContext): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Keyway</title>
 <link rel="stylesheet" href="/console/assets/style.css">
-<script src="/console/assets/app.js" defer></script>
+${SCRIPT}
 </head>
 <body>
 <header><a href="/console">Keyway</a>${

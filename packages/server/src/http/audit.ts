@@ -27,18 +27,21 @@ export interface AuditLog {
 }
 
 /**
- * Appends events as JSON lines to a stream (a 0600 file, or stderr). Lines are batched per tick, so
- * an agent answering tens of thousands of reads a second makes one write per batch, not per read.
+ * Appends events as JSON lines to a stream (a 0600 file, or stderr). Lines are batched for up to
+ * `batchMs` or 64 KiB, so an agent answering tens of thousands of reads a second makes a few
+ * writes a second, not one per read; `flush()` (called on shutdown) writes what is pending.
  */
-export function createJsonLinesAuditLog(stream: Writable): AuditLog {
-  let batch: string[] = [];
-  let scheduled = false;
+export function createJsonLinesAuditLog(stream: Writable, options: { batchMs?: number } = {}): AuditLog {
+  const batchMs = options.batchMs ?? 50;
+  let batch = "";
+  let timer: NodeJS.Timeout | undefined;
   let failed = false;
   const drain = () => {
-    scheduled = false;
-    if (batch.length === 0) return;
-    const text = batch.join("");
-    batch = [];
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (batch === "") return;
+    const text = batch;
+    batch = "";
     stream.write(text);
   };
   stream.on("error", () => {
@@ -47,10 +50,11 @@ export function createJsonLinesAuditLog(stream: Writable): AuditLog {
   });
   return {
     write(event) {
-      batch.push(`${JSON.stringify(event)}\n`);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(drain);
+      batch += `${JSON.stringify(event)}\n`;
+      if (batch.length >= 65_536) drain();
+      else if (timer === undefined) {
+        timer = setTimeout(drain, batchMs);
+        timer.unref();
       }
     },
     flush() {

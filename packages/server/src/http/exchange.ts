@@ -59,3 +59,21 @@ export function sendJson(
   });
   response.end(text);
 }
+
+/**
+ * The agent's answer to a read, on its hot path: one JSON body with only the headers a program
+ * reading it needs (no store, no sniffing), as a flat array Node writes without copying an object.
+ */
+export function sendAgentJson(response: ServerResponse, text: string): void {
+  response.writeHead(200, [
+    "Content-Type",
+    "application/json",
+    "Content-Length",
+    String(Buffer.byteLength(text)),
+    "Cache-Control",
+    "no-store",
+    "X-Content-Type-Options",
+    "nosniff",
+  ]);
+  response.end(text);
+}
