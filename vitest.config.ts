@@ -77,6 +77,18 @@ export default defineConfig({
       ...(lowkeyAvailable || inCi ? [backendProject("azure")] : []),
       backendProject("gcp"),
       {
+        // keyway serve end to end over a real OpenBao (test/servers harness).
+        resolve: { alias },
+        test: {
+          name: "serve",
+          setupFiles,
+          include: ["packages/server/test/**/*.server.test.ts"],
+          globalSetup: ["packages/server/test/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // keyway serve's console in Debian's chromium (playwright-core), installed by `npm run emulators`.
         resolve: { alias },
         test: {

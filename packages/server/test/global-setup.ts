@@ -1,0 +1,3 @@
+import { setupFor } from "../../../test/servers/project-setup.js";
+
+export default setupFor("openbao");
