@@ -89,11 +89,14 @@ export function createKeywayServer(options: KeywayServerOptions): KeywayServer {
   let isReady = false;
   let closing = false;
 
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createServer(
     {
       maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      headersTimeout,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      // How often Node looks for clients past those timeouts (its default, 30 s, lets a slow client hold a socket that long).
+      connectionsCheckingInterval: Math.min(1000, Math.max(10, headersTimeout / 2)),
       keepAliveTimeout: 5_000,
     },
     (request, response) => {
@@ -112,7 +115,7 @@ export function createKeywayServer(options: KeywayServerOptions): KeywayServer {
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const fields: AuditFields = { face: "server", action: "request" };
-    const address = request.socket.remoteAddress ?? "unknown";
+    const address = addressOf(request);
     if (closing) response.setHeader("Connection", "close");
     try {
       const target = request.url ?? "/";
@@ -151,7 +154,7 @@ export function createKeywayServer(options: KeywayServerOptions): KeywayServer {
     } finally {
       const userAgent = request.headers["user-agent"];
       audit.write({
-        time: new Date().toISOString(),
+        time: isoNow(),
         face: fields.face,
         caller: { address, userAgent: userAgent?.slice(0, 200) },
         method: request.method ?? "",
@@ -196,4 +199,28 @@ export function createKeywayServer(options: KeywayServerOptions): KeywayServer {
       await audit.flush();
     },
   };
+}
+
+/** Each socket's peer address, read once per connection (`remoteAddress` asks the OS each time). */
+const addresses = new WeakMap<object, string>();
+function addressOf(request: IncomingMessage): string {
+  const socket = request.socket;
+  let address = addresses.get(socket);
+  if (address === undefined) {
+    address = socket.remoteAddress ?? "unknown";
+    addresses.set(socket, address);
+  }
+  return address;
+}
+
+/** The time as ISO 8601, formatted once per millisecond however many requests end in it. */
+let lastMs = 0;
+let lastIso = "";
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
