@@ -3,7 +3,7 @@
 // until killed. Run as `node serve-child.mjs keyway|bare <audit file>`.
 import { createServer } from "node:http";
 
-const [kind, auditFile] = process.argv.slice(2);
+const [kind, auditFile] = process.argv.slice(-2);
 export const TOKEN = "bench-token-0123456789abcdef";
 const VALUE = "bench-secret-value-0123456789";
 

@@ -50,7 +50,7 @@ export async function handleAwsAgent(exchange: Exchange, context: ServeContext):
     audit.key = key;
     const value = await context.router.resolve({ namespace, key });
     audit.outcome = "ok";
-    sendAgentJson(response, JSON.stringify(getSecretValueOutput(secretId, value)));
+    sendAgentJson(response, answerFor(secretId, value));
   } catch (error) {
     const failure = failureOf(error);
     audit.outcome = failure.code;
@@ -61,6 +61,19 @@ export async function handleAwsAgent(exchange: Exchange, context: ServeContext):
     if (!response.headersSent)
       sendJson(response, status, { __type: type, message: failure.message }, failure.headers);
   }
+}
+
+/**
+ * The answer's JSON per cached value: a cache hit returns the same SecretValue object, so its
+ * answer is built once, not per read, and goes when the cache drops the value.
+ */
+const answers = new WeakMap<SecretValue, { secretId: string; text: string }>();
+function answerFor(secretId: string, value: SecretValue): string {
+  const known = answers.get(value);
+  if (known !== undefined && known.secretId === secretId) return known.text;
+  const text = JSON.stringify(getSecretValueOutput(secretId, value));
+  answers.set(value, { secretId, text });
+  return text;
 }
 
 /** `GetSecretValue`'s output: SecretString for text, SecretBinary (base64) for bytes. */

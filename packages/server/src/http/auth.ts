@@ -5,16 +5,19 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 export type TokenCheck = (presented: string | undefined) => boolean;
 
 /**
- * Compares SHA-256 digests with `timingSafeEqual`: equal lengths whatever was presented, so neither
- * the length nor a common prefix of the token leaks through the response time.
+ * Compares the presented bytes with `timingSafeEqual`, so the time does not depend on how much
+ * of the token matches. Only the length can be learnt from the time (a presented token of another
+ * length is refused at once); the token's entropy is in its bytes: a generated one is 43
+ * characters, and one given by the user must have at least 16.
  */
 export function createTokenCheck(token: string): TokenCheck {
   if (token.length < 16) throw new Error("The serve token must be at least 16 characters.");
-  const expected = digest(token);
-  return (presented) => presented !== undefined && timingSafeEqual(digest(presented), expected);
+  const expected = Buffer.from(token, "utf8");
+  return (presented) =>
+    presented !== undefined &&
+    Buffer.byteLength(presented, "utf8") === expected.length &&
+    timingSafeEqual(Buffer.from(presented, "utf8"), expected);
 }
-
-const digest = (text: string) => createHash("sha256").update(text, "utf8").digest();
 
 /** The token of an `Authorization: Bearer <token>` header. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -77,7 +80,9 @@ export class Sessions {
   }
 }
 
-/** Compares two CSRF tokens in constant time. */
+const digest = (text: string) => createHash("sha256").update(text, "utf8").digest();
+
+/** Compares two CSRF tokens in constant time (digests: equal lengths whatever was sent). */
 export function sameSecret(a: string | undefined | null, b: string): boolean {
   return typeof a === "string" && timingSafeEqual(digest(a), digest(b));
 }
