@@ -1,7 +1,13 @@
 // A child of the serve case: `keyway serve`'s server (built @keyway/server) over a memory backend,
 // or a bare node:http server answering a fixed body of the same size; prints its port, then serves
-// until killed. Run as `node serve-child.mjs keyway|bare <audit file>`.
+// until killed; on SIGUSR2 it prints the CPU time it has used (µs). Run as
+// `node serve-child.mjs keyway|bare <audit file>`.
 import { createServer } from "node:http";
+
+process.on("SIGUSR2", () => {
+  const { user, system } = process.cpuUsage();
+  console.log(JSON.stringify({ cpu: user + system }));
+});
 
 const [kind, auditFile] = process.argv.slice(-2);
 export const TOKEN = "bench-token-0123456789abcdef";

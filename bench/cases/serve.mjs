@@ -19,14 +19,20 @@ const CHILD = fileURLToPath(new URL("./serve-child.mjs", import.meta.url));
 const TOKEN = "bench-token-0123456789abcdef";
 const CONNECTIONS = 32;
 
-/** Starts serve-child.mjs; resolves with its port and a stop(). */
+/** Starts serve-child.mjs; resolves with its port, a cpu() reading (µs used so far) and a stop(). */
 async function child(kind, auditFile) {
   const process_ = spawn(process.execPath, [CHILD, kind, auditFile ?? ""], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const [line] = await once(createInterface({ input: process_.stdout }), "line");
+  const lines = createInterface({ input: process_.stdout })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse((await lines.next()).value);
+  const { port } = await next();
   return {
-    port: JSON.parse(line).port,
+    port,
+    async cpu() {
+      process_.kill("SIGUSR2");
+      return (await next()).cpu;
+    },
     async stop() {
       process_.kill("SIGTERM");
       await once(process_, "exit");
@@ -34,10 +40,17 @@ async function child(kind, auditFile) {
   };
 }
 
-/** One autocannon run: requests per second (mean), p99 latency (ms), and every non-2xx or error counted. */
-async function load(url, headers, duration) {
+/**
+ * One autocannon run: requests per second (mean), p99 latency (ms), every non-2xx or error
+ * counted, and (for our own servers) the server's CPU time per request, which the other
+ * programs sharing the machine disturb far less than throughput.
+ */
+async function load(url, headers, duration, server) {
+  const cpuBefore = await server?.cpu();
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration });
+  const cpuAfter = await server?.cpu();
   return {
+    cpuPerRequestUs: server ? (cpuAfter - cpuBefore) / result.requests.total : undefined,
     rps: result.requests.average,
     p99: result.latency.p99,
     p50: result.latency.p50,
@@ -86,8 +99,8 @@ export async function run(results, { check, quick, duration }) {
     if (!warm.ok) throw new Error(`keyway serve answered ${warm.status}`);
 
     const measured = {
-      bare: await load(`http://127.0.0.1:${bare.port}/`, {}, seconds),
-      keyway: await load(agentUrl, agentHeaders, seconds),
+      bare: await load(`http://127.0.0.1:${bare.port}/`, {}, seconds, bare),
+      keyway: await load(agentUrl, agentHeaders, seconds, keyway),
       openbao: await load(`${bao.endpoint}/v1/secret/data/bench/API_TOKEN`, baoHeaders, seconds),
     };
     results.raw[NAME] = { seconds, connections: CONNECTIONS, ...measured };
@@ -98,6 +111,12 @@ export async function run(results, { check, quick, duration }) {
         `${fmt(m.rps)}, ${fmt(m.p50)} / ${fmt(m.p99)}`,
         `${m.total} requests, ${m.failures} failed (${CONNECTIONS} connections, ${seconds} s)`,
       );
+    results.row(
+      NAME,
+      "server CPU per request: agent / bare",
+      `${fmt(measured.keyway.cpuPerRequestUs)} µs / ${fmt(measured.bare.cpuPerRequestUs)} µs = ${fmt(measured.bare.cpuPerRequestUs / measured.keyway.cpuPerRequestUs)}× the bare server's rate`,
+      "CPU-bound throughput ratio, less disturbed by other load",
+    );
     results.goal(NAME, "agent read: every answer a 200", measured.keyway.failures, "==", 0, "");
     results.goal(
       NAME,

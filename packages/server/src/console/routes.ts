@@ -67,7 +67,10 @@ export async function handleConsole(exchange: Exchange, context: ServeContext): 
     const base = pageContext(context, session, tenant, namespace);
     if (page === "") {
       if (namespace === undefined) return sendHtml(response, 200, homePage(base));
-      return await showNamespace(exchange, context, base, namespace, exchange.query.get("done") ?? undefined);
+      // Only the console's own notices: a link cannot make the page say something else.
+      const done = exchange.query.get("done") ?? "";
+      const notice = /^(Saved|Deleted) [A-Za-z0-9_-]{1,255}\.$/.test(done) ? done : undefined;
+      return await showNamespace(exchange, context, base, namespace, notice);
     }
     const key = exchange.query.get("key") ?? "";
     audit.key = key;
