@@ -23,6 +23,8 @@ import {
 import { pathSegments } from "./http/path.js";
 import { createRateLimiter, type RateLimitOptions } from "./http/rate-limit.js";
 
+const AWS_GET: readonly string[] = Object.freeze(["secretsmanager", "get"]);
+
 /** What `createKeywayServer` takes. */
 export interface KeywayServerOptions {
   /** The router every face reads and writes through. The server does not close it. */
@@ -130,7 +132,8 @@ export function createKeywayServer(options: KeywayServerOptions): KeywayServer {
         return;
       }
       limit(address);
-      const segments = pathSegments(pathname);
+      // The agent's read, the hot path, has a fixed path with nothing to decode.
+      const segments = pathname === "/secretsmanager/get" ? AWS_GET : pathSegments(pathname);
       const exchange: Exchange = {
         request,
         response,
