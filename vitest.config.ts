@@ -19,6 +19,7 @@ const alias = [
   { find: /^@keyway\/test-servers\/([a-z-]+)$/, replacement: here("./packages/test-servers/src/$1.ts") },
   { find: /^@keyway\/(backend-[a-z-]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z-]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },
+  { find: /^@keyway\/server$/, replacement: src("server") },
 ];
 
 /** Every project loads these (inline projects do not inherit the root's test options). */
@@ -81,6 +82,7 @@ export default defineConfig({
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", ...elsewhere],
           exclude: [
             "**/*.server.test.ts",
+            "**/*.browser.test.ts",
             "test/reliability/**",
             "test/operations/**",
             "test/conformance/**",
@@ -89,6 +91,29 @@ export default defineConfig({
         },
       },
       ...serverProjects,
+      {
+        // keyway serve end to end over a real OpenBao (test/servers harness).
+        resolve: { alias },
+        test: {
+          name: "serve",
+          setupFiles,
+          include: ["packages/server/test/**/*.server.test.ts"],
+          globalSetup: ["packages/server/test/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // keyway serve's console in Debian's chromium (playwright-core), installed by `npm run emulators`.
+        resolve: { alias },
+        test: {
+          name: "serve-browser",
+          setupFiles,
+          include: ["packages/server/test/**/*.browser.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         // Kestra's Jackson + Pebble and Jinja2 as the oracle for rendered output (test/conformance/):
         // each runs as one long-lived process, installed by scripts/emulators/install.sh.

@@ -1,4 +1,4 @@
-// `npm run bench [-- --check] [-- --quick] [-- --only=case,case]`
+// `npm run bench [-- --check] [-- --quick] [-- --only=case,case] [-- --duration=seconds]`
 // Runs every case in order, prints what each measured and each goal with its ratio, and writes
 // bench/results.json (a quick or partial run: a file in the temporary directory). Every figure is a ratio of things measured side by side in this run (shared
 // machines are noisy; absolute times mean little). With --check, exits 1 when a goal is missed
@@ -26,6 +26,8 @@ const CASES = {
   memory: () => import("./cases/memory.mjs"),
   watch: () => import("./cases/watch.mjs"),
   "render-growth": () => import("./cases/render-growth.mjs"),
+  // keyway serve's agent vs OpenBao and a bare node:http server (needs OpenBao and the built @keyway/server).
+  serve: () => import("./cases/serve.mjs"),
   // Last: it needs the built AWS backend and moto (installed here if it is not yet, as `npm test`
   // does), and skips loudly without them.
   prefetch: () => import("./cases/prefetch.mjs"),
@@ -34,6 +36,9 @@ const CASES = {
 const args = process.argv.slice(2);
 const check = args.includes("--check");
 const quick = args.includes("--quick");
+/** `--duration=N`: seconds per load run, for the cases that run one (serve). */
+const durationArg = args.find((a) => a.startsWith("--duration="));
+const duration = durationArg === undefined ? undefined : Number(durationArg.slice(11));
 const only = args
   .find((a) => a.startsWith("--only="))
   ?.slice(7)
@@ -47,7 +52,7 @@ for (const [name, load] of Object.entries(CASES)) {
   const t0 = performance.now();
   process.stderr.write(`bench: ${name}…`);
   const { run } = await load();
-  await run(results, { check, quick });
+  await run(results, { check, quick, duration });
   process.stderr.write(` ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 

@@ -32,7 +32,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DEST="${KEYWAY_EMULATORS_DIR:-$ROOT/.emulators}"
 CONFORMANCE="$ROOT/test/conformance"
-ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2 os-tools)
+ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2 os-tools chromium)
 
 log() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -172,6 +172,16 @@ install_os_tools() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Debian's chromium for the console's browser tests (packages/server/test/*.browser.test.ts),
+# driven by playwright-core: Playwright's own browser downloads are not used.
+install_chromium() {
+  command -v chromium >/dev/null && return 0
+  [[ "$(id -u)" == 0 ]] || { echo "chromium: apt-get install chromium needs root" >&2; return 1; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  command -v chromium >/dev/null
+}
+
 version_of() {
   case "$1" in
     # The requirements' checksum is part of the marker, so a changed pin reinstalls.
@@ -184,6 +194,8 @@ version_of() {
     jinja2) echo "$(checksum "$CONFORMANCE/requirements-jinja.txt")" ;;
     # Which tools are on PATH: one that goes missing changes the version, so it is installed again.
     os-tools) local t; for t in "${OS_TOOLS[@]}"; do command -v "$t" >/dev/null && printf '%s+' "$t"; done; echo ;;
+    # On PATH or not: a chromium that goes missing is installed again.
+    chromium) command -v chromium >/dev/null && echo present || echo missing ;;
     *) return 1 ;;
   esac
 }

@@ -191,6 +191,25 @@ export function buildProgram(io: CliIO): Command {
     .option("--json", "print the plan and each key's outcome as one JSON document (never a value)")
     .action(lazy(async () => (await import("./commands/move.js")).importDotenv));
   program
+    .command("serve")
+    .description(
+      "serve the Kestra-shaped secrets API, the Secrets tab console and a local agent (AWS Secrets Manager Agent and Dapr secrets APIs) over the configured router",
+    )
+    .option(
+      "--host <host>",
+      "address to bind (not loopback: anyone who reaches it can try the token)",
+      "127.0.0.1",
+    )
+    .option("--port <port>", "port to bind", "2773")
+    .option(
+      "--token-file <file>",
+      "read the access token here (created with a new one when missing); else KEYWAY_SERVE_TOKEN, else a new 0600 file",
+    )
+    .option("--audit-file <file>", "append one JSON line per request here (default: stderr)")
+    .option("--rate-limit <n>", "requests per second per client address, 0 for none (default 1000)")
+    .action(lazy(async () => (await import("./commands/serve.js")).serve));
+
+  program
     .command("completion")
     .description(
       "print a shell completion script: source <(keyway completion bash), or zsh; keyway completion fish | source",

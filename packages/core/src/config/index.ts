@@ -24,8 +24,8 @@ import {
 import type { Conceal } from "./conceal.js";
 import { BUILT_IN_BACKEND_TYPES, mergeCredentialVariables } from "./credentials.js";
 import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
-import { type Expansion, expansionOf, issuesError, type ParsedConfig, parseConfig } from "./parse.js";
 import { configDir, isPackageType, loadPackageDefinition } from "./packages.js";
+import { type Expansion, expansionOf, issuesError, type ParsedConfig, parseConfig } from "./parse.js";
 import type { KeywayConfig } from "./schema.js";
 import { unusableBackend } from "./unusable.js";
 

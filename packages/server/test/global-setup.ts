@@ -1,0 +1,3 @@
+import { setupFor } from "@keyway/test-servers/project-setup";
+
+export default setupFor("openbao");
