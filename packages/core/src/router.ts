@@ -4,9 +4,10 @@
  * replicas. It is a `SecretResolver`, plus templates, listing and writes.
  */
 import type { PrepareOptions, PutMetadata, SecretBackend, SecretListing } from "./backend.js";
-import type { BreakerOptions } from "./breaker.js";
-import { type CacheOptions, createResolver } from "./cache.js";
-import { DEADLINE_AT, type DeadlineOptions } from "./deadline.js";
+import type { BreakerOptions } from "./cache/call/breaker.js";
+import { DEADLINE_AT, type DeadlineOptions } from "./cache/call/deadline.js";
+import type { RetryOptions } from "./cache/call/retry.js";
+import { type CacheOptions, createResolver } from "./cache/index.js";
 import {
   AccessDeniedError,
   AllBackendsFailedError,
@@ -42,7 +43,6 @@ import {
   templateReferences,
 } from "./render.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.js";
-import type { RetryOptions } from "./retry.js";
 import { extractSubkey } from "./subkey.js";
 import { channels, type Outcome, publish } from "./telemetry.js";
 import { SecretValue } from "./value.js";

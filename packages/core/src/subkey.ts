@@ -5,6 +5,8 @@
  */
 import { createRequire } from "node:module";
 import { InvalidSecretValueError, SubkeyNotFoundError } from "./errors.js";
+import type { Redactor } from "./redact/types.js";
+import { SecretValue } from "./value.js";
 
 type LosslessJson = typeof import("lossless-json");
 
@@ -42,4 +44,32 @@ export function extractSubkey(value: string, key: string, subkey: string): strin
   if (typeof leaf === "string") return leaf;
   if (isLosslessNumber(leaf)) return leaf.value;
   return stringify(leaf) ?? "null";
+}
+
+/**
+ * The sub-key of a resolved value, as a value with the same metadata: the one place a resolve
+ * turns `{ subkey }` into its leaf, registered with `redactor` under `KEY.subkey` (the leaf is a
+ * secret of its own: a masked `{"password":"…"}` does not mask the bare password).
+ * @throws InvalidSecretValueError when the value is binary (not UTF-8) or not a JSON object.
+ * @throws SubkeyNotFoundError when the object has no such top-level key.
+ * @internal
+ */
+export function subkeyValue(
+  value: SecretValue,
+  key: string,
+  subkey: string,
+  redactor: Pick<Redactor, "register">,
+): SecretValue {
+  let text: string;
+  try {
+    text = value.reveal();
+  } catch {
+    // Bytes that are not UTF-8 (reveal() throws a TypeError) have no sub-keys.
+    throw new InvalidSecretValueError(
+      `Failed to read secret sub-key '${subkey}' from secret '${key}': the secret is binary, not UTF-8 text.`,
+    );
+  }
+  const leaf = extractSubkey(text, key, subkey);
+  redactor.register(leaf, { key: `${key}.${subkey}` });
+  return SecretValue.fromText(leaf, value.metadata);
 }

@@ -1,5 +1,5 @@
 /** The resolver's cache entries, and the clock their times come from. */
-import type { SecretValue } from "./value.js";
+import type { SecretValue } from "../value.js";
 
 /**
  * A cache entry: a value, or a cached not-found (`value` undefined). One exists per cached secret,
