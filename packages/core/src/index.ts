@@ -23,4 +23,4 @@ export * from "./subkey.js";
 export * from "./telemetry.js";
 export * from "./template.js";
 export * from "./value.js";
-export type { VersionChange, Watch, WatchIterator, WatchListener, WatchOptions } from "./watch.js";
+export type { VersionChange, Watch, WatchIterator, WatchListener, WatchOptions } from "./watch/index.js";

@@ -46,7 +46,14 @@ import type { ResolveOptions, ResolverStats, SecretResolver } from "./resolver.j
 import { extractSubkey } from "./subkey.js";
 import { channels, type Outcome, publish } from "./telemetry.js";
 import { SecretValue } from "./value.js";
-import { type Watch, Watches, type WatchIterator, type WatchListener, type WatchOptions } from "./watch.js";
+import {
+  type Watch,
+  Watches,
+  type WatchIterator,
+  type WatchLevel,
+  type WatchListener,
+  type WatchOptions,
+} from "./watch/index.js";
 
 /** One `namespaces:` entry of `keyway.yaml`. */
 export interface RouteRule {
@@ -195,10 +202,11 @@ class NamespaceRouter implements Router {
     levels: (ref) => {
       const levels = this.#plans.planFor(ref)?.levels;
       if (!levels?.length) throw this.#noRule(ref);
-      return levels;
+      return levels.map(watchLevel);
     },
     invalidate: (ref) => this.invalidate(ref),
     audit: (event) => this.#sendAudit(event),
+    backend: (name) => this.#backends[name],
   });
 
   constructor(options: RouterOptions) {
@@ -817,6 +825,20 @@ function recordable(input: unknown): SecretRef {
 }
 
 /** The text of a value whose sub-key is read: bytes that are not UTF-8 have none. */
+/** A planned level as the watches see it: probed through its resolver (see `probe` in cache/resolver.ts). */
+function watchLevel(level: PlannedLevel): WatchLevel {
+  const resolver = level.resolver as unknown as {
+    probe(ref: SecretRef, signal: AbortSignal): Promise<string | SecretValue>;
+  };
+  return {
+    ref: level.ref,
+    id: level.id,
+    foundIn: level.foundIn,
+    backend: level.rule.backend,
+    probe: (signal) => resolver.probe(level.ref, signal),
+  };
+}
+
 function textOf(value: SecretValue, key: string, subkey: string): string {
   try {
     return value.reveal();
