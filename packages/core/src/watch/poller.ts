@@ -156,15 +156,15 @@ export class Poller implements PushTarget {
     if (this.#listeners.size === 0) return;
     this.#probing = true;
     // A pending probe keeps no process alive by itself: the keep-alive timer is the next wait.
-    let state: LevelState;
+    // Each answer is delivered (the first may be a baseline); a change heard meanwhile probes again.
     do {
       this.#again = false;
-      state = await this.#probe();
+      const state = await this.#probe();
+      if (this.#listeners.size === 0) break;
+      this.#last = state;
+      for (const [listener, index] of [...this.#listeners]) listener.update(index, state);
     } while (this.#again && this.#listeners.size > 0);
     this.#probing = false;
-    if (this.#listeners.size === 0) return;
-    this.#last = state;
-    for (const [listener, index] of [...this.#listeners]) listener.update(index, state);
     if (this.#listeners.size === 0) return;
     if (this.#mode !== "poll") {
       this.#idle();
