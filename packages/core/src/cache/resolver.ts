@@ -6,21 +6,15 @@
  */
 import type { LRUCache } from "lru-cache";
 import type { PrepareOptions, SecretBackend } from "../backend.js";
-import {
-  BackendUnavailableError,
-  isSecretsError,
-  SecretNotFoundError,
-  type SecretsError,
-  type SecretsErrorCode,
-} from "../errors.js";
+import { SecretNotFoundError, type SecretsError, type SecretsErrorCode } from "../errors.js";
 import { createRedactor } from "../redact/index.js";
 import type { Redactor } from "../redact/types.js";
 import { assertSubkey, refId, type SecretRef, validateRef } from "../ref.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "../resolver.js";
 import { subkeyValue } from "../subkey.js";
 import type { SecretValue } from "../value.js";
-import { untilAborted, withDeadline } from "./call/deadline.js";
 import { BackendCall } from "./call/pipeline.js";
+import { dropCached, prepareBackend, probeBackend } from "./direct.js";
 import { coarseClock, type Entry, type HitMemo, type LiveValue } from "./entry.js";
 import { cacheChannel, publishCache } from "./events.js";
 import { toSecretsError } from "./failure.js";
@@ -253,18 +247,7 @@ class CachingResolver implements SecretResolver {
   }
 
   invalidate(ref: SecretRef): void {
-    const id = refId(validateRef(ref));
-    // A backend whose keys ignore case (env: `db` reads SECRET_DB) caches one secret under each
-    // spelling read: all of them go, or a rotation seen through one spelling leaves the old value
-    // under the others (namespaces differing only in case go too: at worst one more read). Valid
-    // ids hold no `@` but the version's.
-    const ignoreCase = !this.#backend.capabilities.caseSensitiveKeys;
-    const target = ignoreCase ? id.toUpperCase() : id;
-    for (const key of [...this.#cache.keys()]) {
-      const at = key.indexOf("@");
-      const base = at === -1 ? key : key.slice(0, at);
-      if ((ignoreCase ? base.toUpperCase() : base) === target) this.#cache.delete(key);
-    }
+    dropCached(this.#cache, ref, this.#backend.capabilities.caseSensitiveKeys);
   }
 
   stats(): ResolverStats {
@@ -283,49 +266,17 @@ class CachingResolver implements SecretResolver {
     };
   }
 
-  async prepare(options: PrepareOptions = {}): Promise<void> {
-    const backend = this.#backend.name;
-    try {
-      // Not bounded by timeoutMs: loading an SDK on a busy machine may take longer than a read may.
-      const ready = this.#backend.prepare?.(options);
-      if (ready) await untilAborted(ready, options.signal, `Preparing backend '${backend}'`, backend);
-    } catch (raw) {
-      const error = isSecretsError(raw)
-        ? raw
-        : new BackendUnavailableError(`Backend '${backend}' could not be made ready.`, {
-            backend,
-            cause: raw,
-          });
-      throw this.redactor.redactError(error);
-    }
+  prepare(options: PrepareOptions = {}): Promise<void> {
+    return prepareBackend(this.#backend, options, this.redactor);
   }
 
   /**
-   * One version probe of `ref` for `router.watch` (see watch/poller.ts): the backend's
-   * `probeVersion`, else a `get` (the value is registered with the redactor, as every value read
-   * is), never through the cache. Through the breaker and within `timeoutMs`, as reads are; not
-   * retried: the next poll is the retry. `ref` must be validated.
+   * One version probe of `ref` for `router.watch` (see watch/poller.ts and `probeBackend`).
+   * `ref` must be validated.
    * @internal
    */
-  async probe(ref: SecretRef, signal: AbortSignal): Promise<string | SecretValue> {
-    const backend = this.#backend.name;
-    const { signal: bounded, done } = this.#call.deadline(signal);
-    try {
-      const request = this.#call.probe(ref, bounded);
-      const answer = await withDeadline(
-        request,
-        this.#timeoutMs,
-        `the version of secret '${ref.key}'`,
-        signal,
-        backend,
-      );
-      if (typeof answer !== "string") this.redactor.register(answer, { key: ref.key });
-      return answer;
-    } catch (raw) {
-      throw this.redactor.redactError(toSecretsError(raw, backend, bounded, ref));
-    } finally {
-      done();
-    }
+  probe(ref: SecretRef, signal: AbortSignal): Promise<string | SecretValue> {
+    return probeBackend(this.#call, this.#backend.name, this.#timeoutMs, this.redactor, ref, signal);
   }
 
   async close(): Promise<void> {
