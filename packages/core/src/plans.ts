@@ -9,7 +9,7 @@ import type { SecretResolver } from "./resolver.js";
 import type { RouteRule } from "./router.js";
 import type { SecretValue } from "./value.js";
 
-/** The caching resolver's synchronous read of a live entry (see `peek` in cache.ts). */
+/** The caching resolver's synchronous read of a live entry (see `peek` in cache/resolver.ts). */
 export type PeekingResolver = SecretResolver & {
   peek(
     ref: SecretRef,
