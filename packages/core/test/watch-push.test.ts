@@ -310,6 +310,28 @@ describe("router.watch with pushed change events", () => {
     expect(seen.changes[0]).toMatchObject({ previousVersion: "1", version: "2" });
   });
 
+  it("a failed probe while the channel is up is retried at the interval, then changes are pushed again", async () => {
+    const b = pushing();
+    await b.backend.put?.(ref("K"), "first");
+    const inner = b.backend.probeVersion?.bind(b.backend) as NonNullable<SecretBackend["probeVersion"]>;
+    let failures = 1;
+    b.backend.probeVersion = async (r, o) => {
+      const answer = await inner(r, o);
+      if (failures-- > 0) throw new BackendUnavailableError("probe failed", { backend: "memory" });
+      return answer;
+    };
+    const router = routerOver({ memory: b.backend });
+    const seen = collector();
+    const errors: unknown[] = [];
+    router.watch(ref("K"), seen.listener, { intervalMs: 1, onError: (e) => errors.push(e) });
+    // The baseline failed (onError), and is probed again without any change pushed.
+    await b.until(() => b.state.probes.length === 2);
+    expect(errors).toHaveLength(1);
+    await b.backend.put?.(ref("K"), "second");
+    await seen.count(1);
+    expect(seen.changes[0]).toMatchObject({ previousVersion: "1", version: "2" });
+  });
+
   it("a deletion pushed is a change to not-found; the change events never hold a value", async () => {
     const b = pushing();
     const secret = "deleted-secret-value-\u{1F511}";

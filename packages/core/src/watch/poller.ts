@@ -157,16 +157,20 @@ export class Poller implements PushTarget {
     this.#probing = true;
     // A pending probe keeps no process alive by itself: the keep-alive timer is the next wait.
     // Each answer is delivered (the first may be a baseline); a change heard meanwhile probes again.
+    let failed = false;
     do {
       this.#again = false;
       const state = await this.#probe();
       if (this.#listeners.size === 0) break;
       this.#last = state;
+      failed = state.kind === "error";
       for (const [listener, index] of [...this.#listeners]) listener.update(index, state);
     } while (this.#again && this.#listeners.size > 0);
     this.#probing = false;
     if (this.#listeners.size === 0) return;
-    if (this.#mode !== "poll") {
+    // Pushed changes tell when to look again, but not after a failure: the version is unknown
+    // until a probe answers, so a failed probe is retried at the interval, as a poll is.
+    if (this.#mode !== "poll" && !failed) {
       this.#idle();
       return;
     }
