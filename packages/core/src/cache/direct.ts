@@ -46,9 +46,8 @@ export async function probeBackend(
   ref: SecretRef,
   signal: AbortSignal,
 ): Promise<string | SecretValue> {
-  const { signal: bounded, done } = call.deadline(signal);
   try {
-    const request = call.probe(ref, bounded);
+    const request = call.probe(ref, signal);
     const answer = await withDeadline(
       request,
       timeoutMs,
@@ -59,9 +58,7 @@ export async function probeBackend(
     if (typeof answer !== "string") redactor.register(answer, { key: ref.key });
     return answer;
   } catch (raw) {
-    throw redactor.redactError(toSecretsError(raw, backend, bounded, ref));
-  } finally {
-    done();
+    throw redactor.redactError(toSecretsError(raw, backend, undefined, ref));
   }
 }
 

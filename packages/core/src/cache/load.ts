@@ -13,7 +13,6 @@ import { DEADLINE_AT, type DeadlineOptions, withDeadline } from "./call/deadline
 import type { BackendCall } from "./call/pipeline.js";
 import { Entry, FallbackEntry, type LiveValue } from "./entry.js";
 import { cacheChannel, publishCache } from "./events.js";
-import { toSecretsError } from "./failure.js";
 import type { CacheSettings } from "./options.js";
 import type { Registrations } from "./registrations.js";
 
@@ -140,23 +139,20 @@ export class Loader {
   ): Promise<Entry> {
     const { call, registrations, ttlClock, settings } = this.#options;
     const { ref, version } = context;
-    const { signal, done } = call.deadline(fetchSignal);
     try {
-      const value = await call.read(ref, version, signal);
+      const value = await call.read(ref, version, fetchSignal);
       return this.#entry(ref, value, entryOptions, this.#jitteredTtl(), undefined);
-    } catch (raw) {
-      const error = toSecretsError(raw, this.#options.backend, signal, ref);
+    } catch (error) {
       if (error instanceof SecretNotFoundError && settings.negativeTtlMs > 0) {
         const expiresAt = this.#stamp(entryOptions, settings.negativeTtlMs);
         return new Entry(undefined, expiresAt, Math.floor(expiresAt), 0);
       }
-      const fallback = this.#staleFallback(error, stale);
+      const fallback = this.#staleFallback(error as SecretsError, stale);
       if (!fallback) throw error;
       // The kept value is returned again: registered again, as every value returned is.
       registrations.registerValue(ref, fallback.value, ttlClock.now());
       return this.#entry(ref, fallback.value, entryOptions, fallback.ttl, fallback.freshUntil);
     } finally {
-      done();
       this.#refreshing.delete(context.id);
     }
   }

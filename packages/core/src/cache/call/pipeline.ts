@@ -20,6 +20,7 @@ import type { SecretBackend } from "../../backend.js";
 import { BackendUnavailableError } from "../../errors.js";
 import type { SecretRef } from "../../ref.js";
 import type { SecretValue } from "../../value.js";
+import { toSecretsError } from "../failure.js";
 import { Batcher } from "./batch.js";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js";
 import { loadSignal } from "./deadline.js";
@@ -68,34 +69,52 @@ export class BackendCall {
   }
 
   /**
-   * Step 1: the signal a load hands the backend, aborted at 90% of `timeoutMs` or with `parent`.
-   * `done()` stops its timer once the load is over.
+   * Steps 1 to 6: one read of `ref` (a pinned `version`, or the current one), within `parent`
+   * (the fetch's signal). Whatever fails is a Keyway error; an abort by the deadline a timeout.
    */
-  deadline(parent: AbortSignal): { signal: AbortSignal; done: () => void } {
-    return loadSignal(Math.max(1, Math.floor(this.#options.timeoutMs * 0.9)), parent);
-  }
-
-  /** Steps 2 to 6: one read of `ref` (a pinned `version`, or the current one) within `signal`. */
-  read(ref: SecretRef, version: string | undefined, signal: AbortSignal): Promise<SecretValue> {
+  async read(ref: SecretRef, version: string | undefined, parent: AbortSignal): Promise<SecretValue> {
     const { retry, random } = this.#options;
-    return withRetry(() => this.#batchOrGet(ref, version, signal), retry, signal, random);
+    const { signal, done } = this.#deadline(parent);
+    try {
+      return await withRetry(() => this.#batchOrGet(ref, version, signal), retry, signal, random);
+    } catch (raw) {
+      throw toSecretsError(raw, this.#backend.name, signal, ref);
+    } finally {
+      done();
+    }
   }
 
   /**
-   * Steps 4 to 6 for a watch: the backend's `probeVersion`, else a `get` (the caller compares the
-   * value's version or digest). A probe that answers no version is an outage, not a change.
+   * Steps 1, 4, 5 and 6 for a watch: the backend's `probeVersion`, else a `get` (the caller
+   * compares the value's version or digest). A probe that answers no version is an outage, not a
+   * change. Whatever fails is a Keyway error.
    */
-  probe(ref: SecretRef, signal: AbortSignal): Promise<string | SecretValue> {
+  async probe(ref: SecretRef, parent: AbortSignal): Promise<string | SecretValue> {
     const backend = this.#backend;
-    const probeVersion = backend.probeVersion?.bind(backend);
-    if (!probeVersion) return this.#send("get", [ref], () => backend.get(ref, { signal }));
-    return this.#send("probeVersion", [ref], async () => {
-      const version: unknown = await probeVersion(ref, { signal });
-      if (typeof version === "string" && version !== "") return version;
-      throw new BackendUnavailableError(`Backend '${backend.name}' answered no version.`, {
-        backend: backend.name,
+    const { signal, done } = this.#deadline(parent);
+    try {
+      const probeVersion = backend.probeVersion?.bind(backend);
+      if (!probeVersion) return await this.#send("get", [ref], () => backend.get(ref, { signal }));
+      return await this.#send("probeVersion", [ref], async () => {
+        const version: unknown = await probeVersion(ref, { signal });
+        if (typeof version === "string" && version !== "") return version;
+        throw new BackendUnavailableError(`Backend '${backend.name}' answered no version.`, {
+          backend: backend.name,
+        });
       });
-    });
+    } catch (raw) {
+      throw toSecretsError(raw, backend.name, signal, ref);
+    } finally {
+      done();
+    }
+  }
+
+  /**
+   * Step 1: the signal the backend gets, aborted at 90% of `timeoutMs` (the rest is the caller's
+   * margin to turn it into a clean error) or with `parent`. `done()` stops its timer.
+   */
+  #deadline(parent: AbortSignal): { signal: AbortSignal; done: () => void } {
+    return loadSignal(Math.max(1, Math.floor(this.#options.timeoutMs * 0.9)), parent);
   }
 
   /** Step 3: batched when the backend has `getMany` and no version is pinned. */
