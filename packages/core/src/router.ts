@@ -207,6 +207,7 @@ class NamespaceRouter implements Router {
     invalidate: (ref) => this.invalidate(ref),
     audit: (event) => this.#sendAudit(event),
     backend: (name) => this.#backends[name],
+    timeoutMs: () => this.#timeoutMs,
   });
 
   constructor(options: RouterOptions) {

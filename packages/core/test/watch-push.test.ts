@@ -332,6 +332,34 @@ describe("router.watch with pushed change events", () => {
     expect(seen.changes[0]).toMatchObject({ previousVersion: "1", version: "2" });
   });
 
+  it("a subscribe that does not answer within timeoutMs: the watch polls, and the subscribe's signal aborts", async () => {
+    const b = pushing();
+    await b.backend.put?.(ref("K"), "first");
+    const aborted: unknown[] = [];
+    let wake = () => {};
+    b.backend.subscribe = (_listener, options) =>
+      new Promise((_resolve, reject) => {
+        options?.signal?.addEventListener("abort", () => {
+          aborted.push(options.signal?.reason);
+          wake();
+          reject(new BackendUnavailableError("gave up", { backend: "memory" }));
+        });
+      });
+    const router = createRouter({
+      backends: { memory: b.backend },
+      rules: [{ match: "", backend: "memory" }],
+      timeoutMs: 50,
+    });
+    routers.push(router);
+    const seen = collector();
+    router.watch(ref("K"), seen.listener, { intervalMs: 1 });
+    await b.until(() => b.state.probes.length >= 2); // polled: no change was pushed
+    while (aborted.length === 0) await new Promise<void>((r) => (wake = r));
+    await b.backend.put?.(ref("K"), "second");
+    await seen.count(1);
+    expect(seen.changes[0]).toMatchObject({ previousVersion: "1", version: "2" });
+  });
+
   it("a deletion pushed is a change to not-found; the change events never hold a value", async () => {
     const b = pushing();
     const secret = "deleted-secret-value-\u{1F511}";

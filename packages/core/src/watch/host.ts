@@ -49,4 +49,6 @@ export interface WatchHost {
   audit(event: ChangeAudit): void;
   /** The backend of that name: its `subscribe` pushes changes; its capabilities say how keys compare. */
   backend(name: string): SecretBackend | undefined;
+  /** How long a backend's `subscribe` may take before its watches poll instead (the router's `timeoutMs`). */
+  timeoutMs(): number;
 }

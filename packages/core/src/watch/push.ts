@@ -9,8 +9,8 @@
  *   tenant, its namespace, keys compared as the backend's `caseSensitiveKeys` says) makes that
  *   level's poll probe at once; the probe's answer goes through the same comparison as a poll's,
  *   so a change drops the cached value before any listener hears of it, as polling does.
- * - **Lost, then polling.** When `subscribe` fails, does not answer within
- *   {@link SUBSCRIBE_TIMEOUT_MS}, or its listener hears `lost(error)`, every poll probes at once
+ * - **Lost, then polling.** When `subscribe` fails, does not answer within the router's
+ *   `timeoutMs` (its signal then aborts), or its listener hears `lost(error)`, every poll probes at once
  *   (changes may have been missed) and polls at its interval; the source subscribes again after a
  *   jittered backoff (from {@link FIRST_BACKOFF_MS} to {@link MAX_BACKOFF_MS}) and, once listening,
  *   each poll probes once more and stops polling.
@@ -20,8 +20,6 @@
 import type { SecretBackend, SecretChange, Subscription } from "../backend.js";
 import type { WatchLevel } from "./host.js";
 
-/** How long `subscribe` may take before the polls fall back to polling (it is tried again later). */
-export const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /** The first wait before subscribing again; it doubles per failure, up to {@link MAX_BACKOFF_MS}. */
 export const FIRST_BACKOFF_MS = 100;
 export const MAX_BACKOFF_MS = 30_000;
@@ -48,10 +46,14 @@ export class PushSource {
   #generation = 0;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Aborts the `subscribe` under way when it is given up (timed out, lost, last watch gone). */
+  #connecting: AbortController | undefined;
   #closed = false;
 
   constructor(
     readonly backend: SecretBackend & Required<Pick<SecretBackend, "subscribe">>,
+    /** How long `subscribe` may take before the polls fall back to polling (it is tried again later). */
+    readonly timeoutMs: number,
     readonly stopped: () => void,
   ) {}
 
@@ -69,6 +71,7 @@ export class PushSource {
     this.#closed = true;
     this.#generation++;
     clearTimeout(this.#timer);
+    this.#connecting?.abort();
     release(this.#subscription);
     this.#subscription = undefined;
     this.stopped();
@@ -78,17 +81,22 @@ export class PushSource {
     this.#state = "connecting";
     const generation = ++this.#generation;
     const current = () => generation === this.#generation && !this.#closed;
+    const connecting = new AbortController();
+    this.#connecting = connecting;
     let pending: Promise<Subscription>;
     try {
       pending = Promise.resolve(
-        this.backend.subscribe({
-          change: (change) => {
-            if (current() && this.#state === "up") this.#changed(change);
+        this.backend.subscribe(
+          {
+            change: (change) => {
+              if (current() && this.#state === "up") this.#changed(change);
+            },
+            lost: () => {
+              if (current()) this.#lost();
+            },
           },
-          lost: () => {
-            if (current()) this.#lost();
-          },
-        }),
+          { signal: connecting.signal },
+        ),
       );
     } catch (error) {
       pending = Promise.reject(error);
@@ -96,12 +104,13 @@ export class PushSource {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       if (current() && this.#state === "connecting") this.#lost();
-    }, SUBSCRIBE_TIMEOUT_MS);
+    }, this.timeoutMs);
     this.#timer.unref();
     pending.then(
       (subscription) => {
         if (!current()) return release(subscription);
         clearTimeout(this.#timer);
+        this.#connecting = undefined;
         this.#subscription = subscription;
         this.#state = "up";
         this.#failures = 0;
@@ -116,6 +125,8 @@ export class PushSource {
   #lost(): void {
     this.#state = "down";
     this.#generation++;
+    this.#connecting?.abort();
+    this.#connecting = undefined;
     release(this.#subscription);
     this.#subscription = undefined;
     for (const target of [...this.#targets]) target.pushDown();

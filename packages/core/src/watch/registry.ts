@@ -111,7 +111,8 @@ export class Watches implements SubjectContext {
     if (source) return source;
     const backend = this.host.backend(name);
     if (typeof backend?.subscribe !== "function") return undefined;
-    source = new PushSource(backend as SecretBackend & Required<Pick<SecretBackend, "subscribe">>, () => {
+    const subscribing = backend as SecretBackend & Required<Pick<SecretBackend, "subscribe">>;
+    source = new PushSource(subscribing, this.host.timeoutMs(), () => {
       if (this.#pushes.get(name) === source) this.#pushes.delete(name);
     });
     this.#pushes.set(name, source);
