@@ -825,7 +825,6 @@ function recordable(input: unknown): SecretRef {
   };
 }
 
-/** The text of a value whose sub-key is read: bytes that are not UTF-8 have none. */
 /** A planned level as the watches see it: probed through its resolver (see `probe` in cache/resolver.ts). */
 function watchLevel(level: PlannedLevel): WatchLevel {
   const resolver = level.resolver as unknown as {
@@ -840,6 +839,7 @@ function watchLevel(level: PlannedLevel): WatchLevel {
   };
 }
 
+/** The text of a value whose sub-key is read: bytes that are not UTF-8 have none. */
 function textOf(value: SecretValue, key: string, subkey: string): string {
   try {
     return value.reveal();
