@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import { InvalidSecretValueError, SubkeyNotFoundError } from "./errors.js";
 import type { Redactor } from "./redact/types.js";
-import type { SecretValue } from "./value.js";
+import { SecretValue } from "./value.js";
 
 type LosslessJson = typeof import("lossless-json");
 
@@ -52,11 +52,17 @@ export function extractSubkey(value: string, key: string, subkey: string): strin
  * text in it, registered with `redactor` (a leaf is a secret too, and may differ from the whole).
  * @throws InvalidSecretValueError (binary, or not a JSON object), SubkeyNotFoundError
  */
-export function readSubkey(value: SecretValue, key: string, subkey: string, redactor: Redactor): string {
+export function readSubkey(
+  value: SecretValue,
+  key: string,
+  subkey: string,
+  redactor: Pick<Redactor, "register">,
+): string {
   let text: string;
   try {
     text = value.reveal();
   } catch {
+    // Bytes that are not UTF-8 (reveal() throws a TypeError) have no sub-keys.
     throw new InvalidSecretValueError(
       `Failed to read secret sub-key '${subkey}' from secret '${key}': the secret is binary, not UTF-8 text.`,
     );
@@ -64,4 +70,17 @@ export function readSubkey(value: SecretValue, key: string, subkey: string, reda
   const leaf = extractSubkey(text, key, subkey);
   redactor.register(leaf, { key: `${key}.${subkey}` });
   return leaf;
+}
+
+/**
+ * {@link readSubkey} as a value with the same metadata (what the caching resolver returns).
+ * @internal
+ */
+export function subkeyValue(
+  value: SecretValue,
+  key: string,
+  subkey: string,
+  redactor: Pick<Redactor, "register">,
+): SecretValue {
+  return SecretValue.fromText(readSubkey(value, key, subkey, redactor), value.metadata);
 }

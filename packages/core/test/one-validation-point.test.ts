@@ -358,7 +358,9 @@ describe("trust issue #18 point 2: one validation point", () => {
     const counting = (name: string) => {
       const inner = createMemoryBackend({ name });
       const probe = inner.probeVersion?.bind(inner);
+      // Polled (no subscribe): each backend's own poll is what is counted.
       return Object.assign(inner, {
+        subscribe: undefined,
         probeVersion: async (ref: SecretRef, options: { signal?: AbortSignal }) => {
           probed.set(name, (probed.get(name) ?? 0) + 1);
           for (const wake of waiters.splice(0)) wake();

@@ -5,7 +5,8 @@
  * resolveMany, render (through resolve), explain (`keyway check`) and the watch's levels all take
  * their levels from the same plan, so they cannot disagree on where a ref is served from.
  */
-import { DEADLINE_AT, type DeadlineOptions } from "../deadline.js";
+import { DEADLINE_AT, type DeadlineOptions } from "../cache/call/deadline.js";
+import type { Plan } from "../cache/ref-memo.js";
 import {
   AllBackendsFailedError,
   BackendUnavailableError,
@@ -15,7 +16,6 @@ import {
 } from "../errors.js";
 import type { Redactor } from "../redact/types.js";
 import { assertSubkey, type SecretRef, validateRef } from "../ref.js";
-import type { Plan } from "../ref-memo.js";
 import type { ResolveOptions, SecretResolver } from "../resolver.js";
 import { readSubkey } from "../subkey.js";
 import { channels } from "../telemetry.js";

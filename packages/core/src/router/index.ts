@@ -10,8 +10,9 @@
  */
 import type { AuditSink } from "../audit.js";
 import type { PrepareOptions, PutMetadata, SecretBackend, WriteOptions } from "../backend.js";
-import type { BreakerOptions } from "../breaker.js";
-import { type CacheOptions, createResolver } from "../cache.js";
+import type { BreakerOptions } from "../cache/call/breaker.js";
+import type { RetryOptions } from "../cache/call/retry.js";
+import { type CacheOptions, createResolver } from "../cache/index.js";
 import type { SecretsError } from "../errors.js";
 import { createRedactor } from "../redact/index.js";
 import type { Redactor } from "../redact/types.js";
@@ -25,13 +26,19 @@ import {
   templateReferences,
 } from "../render.js";
 import type { ResolveOptions, ResolverStats, SecretResolver } from "../resolver.js";
-import type { RetryOptions } from "../retry.js";
 import type { SecretValue } from "../value.js";
-import { type Watch, Watches, type WatchIterator, type WatchListener, type WatchOptions } from "../watch.js";
+import {
+  type Watch,
+  Watches,
+  type WatchIterator,
+  type WatchLevel,
+  type WatchListener,
+  type WatchOptions,
+} from "../watch/index.js";
 import { AccessRecorder } from "./audit.js";
 import { Climb, type Explanation } from "./climb.js";
 import { type ListedKey, listKeys } from "./listing.js";
-import { Planner } from "./plans.js";
+import { type PlannedLevel, Planner } from "./plans.js";
 import { noRule, type RouteRule, RuleBook } from "./rules.js";
 import { Writes } from "./writes.js";
 
@@ -174,10 +181,12 @@ class NamespaceRouter implements Router {
       levels: (ref) => {
         const { levels } = planner.plan(ref, undefined);
         if (levels.length === 0) throw noRule(ref);
-        return levels;
+        return levels.map(watchLevel);
       },
       invalidate: (ref) => this.invalidate(ref),
       audit: (event) => this.#recorder.send(event),
+      backend: (name) => this.#backends[name],
+      timeoutMs: () => options.timeoutMs ?? 5000,
     });
     this.#renderDependencies = {
       resolve: (ref, caller, signal, executionId) => this.resolve(ref, { caller, signal, executionId }),
@@ -287,4 +296,15 @@ class NamespaceRouter implements Router {
     // Last: an executor's final audit events must reach the sink before it exits.
     await this.#recorder.flush();
   }
+}
+
+/** A planned level as the watches see it: probed through its resolver, as reads are. */
+function watchLevel(level: PlannedLevel): WatchLevel {
+  return {
+    ref: level.ref,
+    id: level.id,
+    foundIn: level.foundIn,
+    backend: level.rule.backend,
+    probe: (signal) => level.resolver.probe(level.ref, signal),
+  };
 }

@@ -5,22 +5,26 @@
  * the ref's own namespace (the hot path) is planned once per ref and memoized.
  */
 import type { SecretBackend } from "../backend.js";
-import type { HitMemo } from "../entry.js";
+import type { HitMemo } from "../cache/entry.js";
+import { type CachedRef, type Plan, PlanMemo } from "../cache/ref-memo.js";
 import type { SearchedLevel } from "../errors.js";
 import { namespaceChain, refId, type SecretRef } from "../ref.js";
-import { type CachedRef, type Plan, PlanMemo } from "../ref-memo.js";
 import type { SecretResolver } from "../resolver.js";
 import type { SecretValue } from "../value.js";
 import { assertMayRead, mayRead } from "./access.js";
 import type { RouteRule, RuleBook } from "./rules.js";
 
-/** The caching resolver's synchronous read of a live entry (see `peek` in cache.ts). */
+/**
+ * The caching resolver as the router uses it: its synchronous read of a live entry (`peek`) and its
+ * version probe for watches (`probe`), both in cache/resolver.ts.
+ */
 export type PeekingResolver = SecretResolver & {
   peek(
     ref: SecretRef,
     id: string,
     memo: HitMemo,
   ): { readonly value: SecretValue; settled: Promise<SecretValue> | undefined } | null | undefined;
+  probe(ref: SecretRef, signal: AbortSignal): Promise<string | SecretValue>;
 };
 
 /** One namespace level the router looks a ref up at, in climbing order, with its rule and resolver. */

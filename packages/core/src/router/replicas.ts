@@ -2,7 +2,7 @@
  * The replicas room: a rule's primary, then each replica in order, only while the one before is
  * unavailable, sharing the resolve's one deadline.
  */
-import { DEADLINE_AT, type DeadlineOptions } from "../deadline.js";
+import { DEADLINE_AT, type DeadlineOptions } from "../cache/call/deadline.js";
 import { AllBackendsFailedError, BackendUnavailableError, type SecretsError } from "../errors.js";
 import type { SecretRef } from "../ref.js";
 import type { SecretResolver } from "../resolver.js";

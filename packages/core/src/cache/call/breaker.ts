@@ -3,8 +3,8 @@
  * marked down for `cooldownMs`, so callers fail fast (or get a stale value) instead of piling
  * up; then one probe is let through (half-open), and its answer closes or reopens the circuit.
  */
-import { BackendUnavailableError } from "./errors.js";
-import { channels, publish } from "./telemetry.js";
+import { BackendUnavailableError } from "../../errors.js";
+import { channels, publish } from "../../telemetry.js";
 
 export interface BreakerOptions {
   /** Unavailable answers in a row that open the circuit; `0` disables the breaker. @default 5 */

@@ -1,7 +1,7 @@
 /** Deadlines: every resolve settles by its `timeoutMs`, whatever the backend does. */
 import { setMaxListeners } from "node:events";
-import { BackendUnavailableError } from "./errors.js";
-import type { ResolveOptions } from "./resolver.js";
+import { BackendUnavailableError } from "../../errors.js";
+import type { ResolveOptions } from "../../resolver.js";
 
 /**
  * The key under which a router hands each resolver its one deadline for a resolve (a

@@ -1,5 +1,5 @@
 /** The resolver's cache entries, and the clock their times come from. */
-import type { SecretValue } from "./value.js";
+import type { SecretValue } from "../value.js";
 
 /**
  * A cache entry: a value, or a cached not-found (`value` undefined). One exists per cached secret,
@@ -35,7 +35,7 @@ export class Entry {
      * When the value was last registered with the redactor (the cache's clock, ticks after the
      * last time the redactor was seen dropping registrations). A hit registers the value again
      * when the redactor may have dropped it since, or when half the redactor's `maxAgeMs` has
-     * passed (see `#renewAfter` in cache.ts); {@link hotUntil} never goes past that half.
+     * passed (see `renewAfter` in registrations.ts); {@link hotUntil} never goes past that half.
      */
     public registeredAt: number,
   ) {}
@@ -46,7 +46,7 @@ export class Entry {
   }
 }
 
-/** An entry `peek` (cache.ts) found live, holding a value. */
+/** An entry `peek` (resolver.ts) found live, holding a value. */
 export type LiveValue = Entry & { readonly value: SecretValue };
 
 /**

@@ -3,7 +3,7 @@
  * deadline, and only for unavailable errors. The vendor SDKs' own retries are off, so attempts
  * never multiply.
  */
-import { BackendUnavailableError } from "./errors.js";
+import { BackendUnavailableError } from "../../errors.js";
 
 export interface RetryOptions {
   /** Total attempts, the first included. @default 3 */

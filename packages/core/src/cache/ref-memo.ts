@@ -1,11 +1,11 @@
 /**
  * The memo of how each ref read is looked up, decided once per ref instead of per resolve: its
- * validated copy, and the levels it is read at, each with its cache id and its last hit. The
- * router's levels are the namespaces it climbs (router/plans.ts); a single resolver has one.
- * Generic over the level, so the cache uses it without knowing of the router.
+ * validated copy, and the levels it is read at, each with its cache id and its last hit. A single
+ * resolver reads one level (the ref's own); the router's levels are the namespaces it climbs. The
+ * memo knows nothing of rules or routers: a level is anything that extends {@link CachedRef}.
  */
+import { refId, type SecretRef, validateRef } from "../ref.js";
 import type { HitMemo } from "./entry.js";
-import { refId, type SecretRef, validateRef } from "./ref.js";
 
 /** Where a ref is read: the validated ref, its cache id, and the resolver's memo of its last hit. */
 export interface CachedRef extends HitMemo {

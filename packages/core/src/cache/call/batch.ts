@@ -1,9 +1,9 @@
 /** One `getMany` for the loads started in the same tick. */
 import { setMaxListeners } from "node:events";
-import type { GetManyResult } from "./backend.js";
-import { BackendUnavailableError } from "./errors.js";
-import type { SecretRef } from "./ref.js";
-import { SecretValue } from "./value.js";
+import type { GetManyResult } from "../../backend.js";
+import { BackendUnavailableError } from "../../errors.js";
+import type { SecretRef } from "../../ref.js";
+import { SecretValue } from "../../value.js";
 
 /**
  * Collects the loads started in one tick into a single `getMany`, so a template's secrets (or a
