@@ -74,6 +74,8 @@ export default defineConfig({
       backendProject("vault"),
       ...(lowkeyAvailable || inCi ? [backendProject("azure")] : []),
       backendProject("gcp"),
+      // Keyway's own store: PostgreSQL (a throwaway cluster) and the embedded engine.
+      backendProject("store"),
       {
         // Kestra's Jackson + Pebble and Jinja2 as the oracle for rendered output (test/conformance/):
         // each runs as one long-lived process, installed by scripts/emulators/install.sh.
