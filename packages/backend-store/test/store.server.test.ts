@@ -17,7 +17,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { printedForms } from "../../../test/contract/index.js";
 import { tempDir } from "../../../test/setup/temp-dirs.js";
-import { createStoreBackend, initializeStore, type StoreBackend } from "../src/index.js";
+import { createStoreBackend, initializeStore, rotateStoreKey, type StoreBackend } from "../src/index.js";
 import { ENGINES, newKey, newLocation, newStore, server } from "./helpers.js";
 
 const ref = (key: string, namespace = "company.team", tenant?: string): SecretRef =>
@@ -132,6 +132,46 @@ describe.skipIf(!server)("store backend specifics", () => {
         );
         const across = await second.get(ref("SOURCE")).catch((e: unknown) => e);
         expect(across).toBeInstanceOf(InvalidSecretValueError);
+      });
+
+      it("rotation re-wraps data keys only, resumes after an interruption, and then opens with the new key", async () => {
+        const { options, key } = await newStore(engine);
+        const backend = open(options);
+        for (const k of ["R1", "R2", "R3", "R4"]) await backend.put(ref(k), `rotate-${k}`);
+        await backend.close();
+        const before = await readRow(options, "R3");
+        const next = newKey();
+        let batches = 0;
+        const interrupted = await rotateStoreKey(
+          options,
+          key,
+          next.key,
+          () => {
+            if (++batches === 2) throw new Error("interrupted");
+          },
+          1,
+        ).catch((e: unknown) => e);
+        expect((interrupted as Error).message).toBe("interrupted");
+        // Half done: rows under the new key name it to the old one.
+        const half = open(options);
+        const errors = await Promise.all(
+          ["R1", "R2", "R3", "R4"].map((k) =>
+            half.get(ref(k)).then(
+              () => undefined,
+              (e: unknown) => e,
+            ),
+          ),
+        );
+        expect(errors.filter((e) => e instanceof ConfigurationError)).toHaveLength(2);
+        const resumed = await rotateStoreKey(options, key, next.key, undefined, 1);
+        expect(resumed.rewrapped).toBe(2);
+        const after = await readRow(options, "R3");
+        expect(after.ciphertext).toBe(before.ciphertext);
+        expect(after.wrapped).not.toBe(before.wrapped);
+        const rotated = open({ ...options, env: { KEYWAY_STORE_KEY: next.text } });
+        for (const k of ["R1", "R2", "R3", "R4"])
+          expect((await rotated.get(ref(k))).reveal()).toBe(`rotate-${k}`);
+        await expect(open(options).get(ref("R1"))).rejects.toBeInstanceOf(ConfigurationError);
       });
 
       it("keeps the last keepVersions versions", async () => {
