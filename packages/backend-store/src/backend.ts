@@ -7,11 +7,14 @@ import {
   assertNamespace,
   assertTenant,
   type BackendCapabilities,
+  type ChangeListener,
   ConfigurationError,
   ConflictError,
   type GetOptions,
   InvalidSecretValueError,
   type ListOptions,
+  type PrepareOptions,
+  type ProbeOptions,
   type PutMetadata,
   ReadOnlyError,
   type SecretBackend,
@@ -63,6 +66,17 @@ export interface StoreListOptions extends ListOptions {
 /** The store backend: a SecretBackend with restore, purge, subscribe and prefix listing. */
 export interface StoreBackend extends SecretBackend {
   list(namespace: string, options?: StoreListOptions): Promise<SecretListing[]>;
+  put(
+    ref: SecretRef,
+    value: string | Uint8Array,
+    metadata?: PutMetadata,
+    options?: WriteOptions,
+  ): Promise<void>;
+  delete(ref: SecretRef, options?: WriteOptions): Promise<void>;
+  probeVersion(ref: SecretRef, options?: ProbeOptions): Promise<string>;
+  subscribe(listener: ChangeListener, options?: PrepareOptions): Promise<Subscription>;
+  prepare(options?: PrepareOptions): Promise<void>;
+  close(): Promise<void>;
   restore(ref: SecretRef, options?: WriteOptions): Promise<void>;
   purge(ref: SecretRef, options?: WriteOptions): Promise<void>;
   /** The engine in use: `postgres` or `sqlite`. */
