@@ -8,7 +8,7 @@ import type { TestProject } from "vitest/node";
 import { setupFor } from "../servers/project-setup.js";
 import type { Counters } from "./support/stats.js";
 
-const startServers = setupFor("toxiproxy", "moto", "openbao", "gcp");
+const startServers = setupFor("toxiproxy", "moto", "openbao", "gcp", "postgres");
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(path.join(tmpdir(), "keyway-reliability-"));
@@ -44,6 +44,10 @@ const ROWS: Array<[keyof Counters, string, "zero" | "info"]> = [
   ["invalidTried", "invalid inputs tried (input x entry point)", "info"],
   ["invalidRejected", "invalid inputs rejected with a typed error", "info"],
   ["invalidBackendCalls", "backend calls made for invalid input", "zero"],
+  ["storeWritersKilled", "store: writers killed (SIGKILL) mid-put", "info"],
+  ["storeTornSecrets", "store: secrets torn or missing a commit after a kill", "zero"],
+  ["storeCasUpdates", "store: compare-and-set updates by competing processes", "info"],
+  ["storeCasLost", "store: compare-and-set updates lost", "zero"],
 ];
 
 function printTable(dir: string): void {
