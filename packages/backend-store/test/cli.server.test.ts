@@ -9,12 +9,14 @@ import { describe, expect, it } from "vitest";
 import type {} from "../../../test/servers/global-setup.js";
 import { serverFromEnv } from "../../../test/servers/index.js";
 import { tempDir } from "../../../test/setup/temp-dirs.js";
-import { createDatabase, server } from "./helpers.js";
+import { createDatabase, embeddedFolders, recordValue, server } from "./helpers.js";
 
 const bin = fileURLToPath(new URL("../../cli/bin/keyway.cjs", import.meta.url));
 const openbao = serverFromEnv("openbao");
 
 function keyway(cwd: string, argv: string[], stdin?: string, env: Record<string, string> = {}) {
+  if (stdin !== undefined) recordValue(stdin);
+  embeddedFolders.add(path.join(cwd, ".keyway"));
   const result = spawnSync(process.execPath, [bin, ...argv], {
     cwd,
     input: stdin,

@@ -2,15 +2,15 @@
 // engines: a PostgreSQL database on the test cluster and an embedded folder.
 import { describe } from "vitest";
 import { defineBackendContract, seedByPut } from "../../../test/contract/index.js";
-import { createStoreBackend } from "../src/index.js";
-import { ENGINES, newStore } from "./helpers.js";
+
+import { ENGINES, newStore, openStore } from "./helpers.js";
 
 describe("store backend", () => {
   for (const engine of ENGINES) {
     defineBackendContract(`store (${engine})`, {
       create: async (seed) => {
         const { options } = await newStore(engine);
-        return seedByPut(createStoreBackend({ ...options, name: `store-${engine}` }), seed);
+        return seedByPut(openStore({ ...options, name: `store-${engine}` }), seed);
       },
     });
   }

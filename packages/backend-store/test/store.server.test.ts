@@ -17,14 +17,14 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { printedForms } from "../../../test/contract/index.js";
 import { tempDir } from "../../../test/setup/temp-dirs.js";
-import { createStoreBackend, initializeStore, rotateStoreKey, type StoreBackend } from "../src/index.js";
-import { ENGINES, newKey, newLocation, newStore, server } from "./helpers.js";
+import { type createStoreBackend, initializeStore, rotateStoreKey, type StoreBackend } from "../src/index.js";
+import { ENGINES, newKey, newLocation, newStore, openStore, server } from "./helpers.js";
 
 const ref = (key: string, namespace = "company.team", tenant?: string): SecretRef =>
   tenant === undefined ? { namespace, key } : { namespace, key, tenant };
 const opened: StoreBackend[] = [];
 const open = (options: Parameters<typeof createStoreBackend>[0]) => {
-  const backend = createStoreBackend(options);
+  const backend = openStore(options);
   opened.push(backend);
   return backend;
 };
@@ -123,7 +123,7 @@ describe.skipIf(!server)("store backend specifics", () => {
           `UPDATE keyway_meta SET value = '${(await metaOf(options)).key_id}' WHERE name = 'key_id'`,
         );
         const second = open({ ...location, env: { KEYWAY_STORE_KEY: keyText } });
-        await second.put(ref("SOURCE"), "placeholder");
+        await second.put(ref("SOURCE"), "placeholder-for-the-copied-row");
         const stolen = await readRow(options, "SOURCE");
         await sql(
           location,
