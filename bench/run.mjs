@@ -26,6 +26,8 @@ const CASES = {
   memory: () => import("./cases/memory.mjs"),
   watch: () => import("./cases/watch.mjs"),
   "render-growth": () => import("./cases/render-growth.mjs"),
+  // Keyway's own store: a throwaway PostgreSQL (Debian's package) and the embedded engine.
+  store: () => import("./cases/store.mjs"),
   // Last: it needs the built AWS backend and moto (installed here if it is not yet, as `npm test`
   // does), and skips loudly without them.
   prefetch: () => import("./cases/prefetch.mjs"),
