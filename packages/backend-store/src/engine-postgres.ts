@@ -25,6 +25,9 @@ import type {
 } from "./engine.js";
 import { SCHEMA_VERSION, schemaStatements } from "./schema.js";
 
+/** Version numbers reserved per round trip to the sequence. */
+const VERSION_BLOCK = 32;
+
 /** The NOTIFY channel; payloads are JSON arrays of names and a version, never a value. */
 export const CHANNEL = "keyway_store";
 
@@ -131,6 +134,25 @@ export function createPostgresEngine(options: PostgresEngineOptions): Engine {
     }
   };
   const nameValues = (n: StoredName) => [n.tenant, n.namespace, n.key];
+  let reserved: number[] = [];
+  let reserving: Promise<void> | undefined;
+  const nextVersion = async (): Promise<number> => {
+    while (reserved.length === 0) {
+      reserving ??= query(
+        `SELECT nextval('keyway_version_seq') AS v FROM generate_series(1, ${VERSION_BLOCK})`,
+        [],
+        "keyway_reserve",
+      )
+        .then((result) => {
+          reserved = result.rows.map((r) => Number(r.v)).sort((a, b) => a - b);
+        })
+        .finally(() => {
+          reserving = undefined;
+        });
+      await reserving;
+    }
+    return reserved.shift() as number;
+  };
 
   const engine: Engine = {
     kind: "postgres",
@@ -141,14 +163,25 @@ export function createPostgresEngine(options: PostgresEngineOptions): Engine {
     },
 
     async read(name, version) {
-      const result = await query(
-        `SELECT ${SECRET_COLUMNS}, v.version, v.kek_id, v.wrapped_key, v.ciphertext, v.is_binary, v.created_at
-         FROM keyway_secrets s JOIN keyway_versions v USING (tenant, namespace, key)
-         WHERE s.tenant = $1 AND s.namespace = $2 AND s.key = $3 AND s.deleted_at IS NULL
-           AND v.version = COALESCE($4::bigint, s.current_version)`,
-        [...nameValues(name), version ?? null],
-        "keyway_read",
-      );
+      // Two statements, not one with COALESCE: each keeps an index-only plan when prepared.
+      const result =
+        version === undefined
+          ? await query(
+              `SELECT ${SECRET_COLUMNS}, v.version, v.kek_id, v.wrapped_key, v.ciphertext, v.is_binary, v.created_at
+               FROM keyway_secrets s JOIN keyway_versions v
+                 ON v.tenant = s.tenant AND v.namespace = s.namespace AND v.key = s.key AND v.version = s.current_version
+               WHERE s.tenant = $1 AND s.namespace = $2 AND s.key = $3 AND s.deleted_at IS NULL`,
+              nameValues(name),
+              "keyway_read",
+            )
+          : await query(
+              `SELECT ${SECRET_COLUMNS}, v.version, v.kek_id, v.wrapped_key, v.ciphertext, v.is_binary, v.created_at
+               FROM keyway_secrets s JOIN keyway_versions v
+                 ON v.tenant = s.tenant AND v.namespace = s.namespace AND v.key = s.key
+               WHERE s.tenant = $1 AND s.namespace = $2 AND s.key = $3 AND s.deleted_at IS NULL AND v.version = $4`,
+              [...nameValues(name), version],
+              "keyway_read_version",
+            );
       const r = result.rows[0];
       return r ? { secret: secretRow(r), row: versionRow(r) } : undefined;
     },
@@ -175,9 +208,10 @@ export function createPostgresEngine(options: PostgresEngineOptions): Engine {
     },
 
     async write(request) {
-      // The version is taken first: the value is sealed with it as associated data.
-      const allocated = await query(`SELECT nextval('keyway_version_seq') AS v`, [], "keyway_nextval");
-      const version = Number(allocated.rows[0].v);
+      // The version is taken first: the value is sealed with it as associated data. Numbers are
+      // reserved in blocks (one round trip per block, not per write); unique across processes,
+      // though not in commit order across them (the current version is the row's, not the largest).
+      const version = await nextVersion();
       const sealed = request.seal(version);
       const now = Date.now();
       const tags = request.tags ? JSON.stringify(request.tags) : null;
