@@ -308,7 +308,7 @@ export function createStoreBackend(options: StoreBackendOptions): StoreBackend {
             version: c.version === undefined ? undefined : String(c.version),
             deleted: c.deleted || undefined,
           }),
-        (error) => listener.lost(error as never),
+        (error) => listener.lost(error),
       );
       return { close: stop };
     },

@@ -5,6 +5,8 @@
  * and errors about secrets are the backend's (backend.ts).
  */
 
+import type { SecretsError } from "@keyway/core";
+
 /** A secret's name in the tables: the tenant is `""` when absent (a valid tenant is never empty). */
 export interface StoredName {
   readonly tenant: string;
@@ -88,7 +90,10 @@ export interface Engine {
   ): Promise<void>;
   setMeta(name: string, value: string): Promise<void>;
   /** Calls `change` for each change committed from now on, in order; `lost` when the channel breaks. */
-  subscribe(change: (c: EngineChange) => void, lost: (error: unknown) => void): Promise<() => Promise<void>>;
+  subscribe(
+    change: (c: EngineChange) => void,
+    lost: (error: SecretsError) => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
