@@ -28,6 +28,8 @@ const CASES = {
   "render-growth": () => import("./cases/render-growth.mjs"),
   // keyway serve's agent vs OpenBao and a bare node:http server (needs OpenBao and the built @keyway/server).
   serve: () => import("./cases/serve.mjs"),
+  // Keyway's own store: a throwaway PostgreSQL (Debian's package) and the embedded engine.
+  store: () => import("./cases/store.mjs"),
   // Last: it needs the built AWS backend and moto (installed here if it is not yet, as `npm test`
   // does), and skips loudly without them.
   prefetch: () => import("./cases/prefetch.mjs"),

@@ -32,7 +32,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DEST="${KEYWAY_EMULATORS_DIR:-$ROOT/.emulators}"
 CONFORMANCE="$ROOT/test/conformance"
-ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2 os-tools chromium)
+ALL=(moto openbao lowkey gcp toxiproxy kestra-oracle jinja2 os-tools chromium postgres)
 
 log() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -182,6 +182,18 @@ install_chromium() {
   command -v chromium >/dev/null
 }
 
+# PostgreSQL for the store backend (@keyway/backend-store): Debian's `postgresql` package (15 on
+# bookworm) when no /usr/lib/postgresql/*/bin/postgres is there; @keyway/test-servers (postgres.ts) starts
+# a throwaway cluster from it.
+postgres_installed() { compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
+install_postgres() {
+  postgres_installed && return 0
+  [[ "$(id -u)" == 0 ]] || { echo "postgres: apt-get install postgresql needs root" >&2; return 1; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  postgres_installed
+}
+
 version_of() {
   case "$1" in
     # The requirements' checksum is part of the marker, so a changed pin reinstalls.
@@ -196,6 +208,8 @@ version_of() {
     os-tools) local t; for t in "${OS_TOOLS[@]}"; do command -v "$t" >/dev/null && printf '%s+' "$t"; done; echo ;;
     # On PATH or not: a chromium that goes missing is installed again.
     chromium) command -v chromium >/dev/null && echo present || echo missing ;;
+    # The installed server's major version (none yet: installed again).
+    postgres) local b; for b in /usr/lib/postgresql/*/bin/postgres; do [[ -x "$b" ]] && basename "$(dirname "$(dirname "$b")")"; done | sort -n | tail -1; echo ;;
     *) return 1 ;;
   esac
 }

@@ -10,8 +10,9 @@ import type { TestProject } from "vitest/node";
 import { FAULT_SERVERS } from "../backends.js";
 import type { Counters } from "./support/stats.js";
 
-// Toxiproxy, and the server of every backend whose backends.json entry has `faults`.
-const startServers = setupFor("toxiproxy", ...(FAULT_SERVERS as ServerName[]));
+// Toxiproxy, the server of every backend whose backends.json entry has `faults`, and PostgreSQL
+// for the store's own reliability cases (store.test.ts: SIGKILL mid-put, compare-and-set races).
+const startServers = setupFor("toxiproxy", ...(FAULT_SERVERS as ServerName[]), "postgres");
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(path.join(tmpdir(), "keyway-reliability-"));
@@ -47,6 +48,10 @@ const ROWS: Array<[keyof Counters, string, "zero" | "info"]> = [
   ["invalidTried", "invalid inputs tried (input x entry point)", "info"],
   ["invalidRejected", "invalid inputs rejected with a typed error", "info"],
   ["invalidBackendCalls", "backend calls made for invalid input", "zero"],
+  ["storeWritersKilled", "store: writers killed (SIGKILL) mid-put", "info"],
+  ["storeTornSecrets", "store: secrets torn or missing a commit after a kill", "zero"],
+  ["storeCasUpdates", "store: compare-and-set updates by competing processes", "info"],
+  ["storeCasLost", "store: compare-and-set updates lost", "zero"],
 ];
 
 function printTable(dir: string): void {

@@ -8,11 +8,13 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import {
+  ConflictError,
   InvalidReferenceError,
   InvalidSecretValueError,
   isSecretsError,
   type PutMetadata,
   type SecretBackend,
+  type SecretChange,
   SecretNotFoundError,
   type SecretRef,
   SecretValue,
@@ -342,6 +344,186 @@ export function defineBackendContract(runner: TestRunner, name: string, options:
       }
     });
 
+    defineCapabilityGroups({ ...runner, it }, () => context);
     options.extra?.(() => context);
+  });
+}
+
+/**
+ * The optional capabilities (compare-and-set, soft delete, pushed change events), each group on
+ * only when the backend declares it. Run inside {@link defineBackendContract}.
+ */
+export function defineCapabilityGroups(runner: TestRunner, current: () => ContractContext): void {
+  const { describe, it, expect } = runner;
+  const ref = (key: string): SecretRef => ({ namespace: current().namespace, key });
+  const read = async (target: SecretRef) => (await current().backend.get(target)).reveal();
+
+  describe("compareAndSet", () => {
+    it('ifVersion "" writes only a secret that does not exist', async () => {
+      const { backend } = current();
+      if (!backend.capabilities.compareAndSet) return;
+      const target = ref(current().uniqueKey("CAS_NEW"));
+      await backend.put?.(target, "cas-first", {}, { ifVersion: "" });
+      const error = await backend.put?.(target, "cas-second", {}, { ifVersion: "" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(printedForms(error)).not.toContain("cas-second");
+      expect(await read(target)).toBe("cas-first");
+      await backend.delete?.(target);
+    });
+
+    it("writes at the current version; a stale version is ConflictError and writes nothing", async () => {
+      const { backend } = current();
+      if (!backend.capabilities.compareAndSet || !backend.probeVersion) return;
+      const target = ref(current().uniqueKey("CAS"));
+      await backend.put?.(target, "cas-one");
+      const first = await backend.probeVersion(target);
+      await backend.put?.(target, "cas-two", {}, { ifVersion: first });
+      const second = await backend.probeVersion(target);
+      expect(second).not.toBe(first);
+      await expect(backend.put?.(target, "cas-stale", {}, { ifVersion: first })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await read(target)).toBe("cas-two");
+      expect(await backend.probeVersion(target)).toBe(second);
+      await expect(
+        backend.put?.(target, "cas-missing", {}, { ifVersion: "no-such-version" }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await backend.delete?.(target);
+    });
+
+    it("a version on a missing secret is ConflictError, and nothing is created", async () => {
+      const { backend } = current();
+      if (!backend.capabilities.compareAndSet) return;
+      const target = ref(current().uniqueKey("CAS_NONE"));
+      await expect(backend.put?.(target, "cas-ghost", {}, { ifVersion: "1" })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await expect(backend.get(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+    });
+  });
+
+  describe("softDelete", () => {
+    it("delete hides a secret, restore brings back the same value and version", async () => {
+      const { backend } = current();
+      if (!backend.capabilities.softDelete || !backend.restore) return;
+      const target = ref(current().uniqueKey("SOFT"));
+      await backend.put?.(target, "soft-value", { description: "kept", tags: { t: "1" } });
+      const version = (await backend.get(target)).metadata.version;
+      await backend.delete?.(target);
+      await expect(backend.get(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+      expect((await backend.list?.(current().namespace))?.map((l) => l.key)).not.toContain(target.key);
+      await backend.restore(target);
+      const back = await backend.get(target);
+      expect(back.reveal()).toBe("soft-value");
+      expect(back.metadata.version).toBe(version);
+      expect(back.metadata.description).toBe("kept");
+      await backend.delete?.(target);
+    });
+
+    it("restoring a live or missing secret is SecretNotFoundError", async () => {
+      const { backend } = current();
+      if (!backend.capabilities.softDelete || !backend.restore) return;
+      const target = ref(current().uniqueKey("SOFT_LIVE"));
+      await expect(backend.restore(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+      await backend.put?.(target, "live");
+      await expect(backend.restore(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+      expect(await read(target)).toBe("live");
+      await backend.delete?.(target);
+    });
+
+    it("purge removes a secret and its versions for good, deleted or not", async () => {
+      const { backend } = current();
+      if (!backend.capabilities.softDelete || !backend.purge || !backend.restore) return;
+      const live = ref(current().uniqueKey("PURGE_LIVE"));
+      const deleted = ref(current().uniqueKey("PURGE_DELETED"));
+      await backend.put?.(live, "purge-one");
+      const oldVersion = (await backend.get(live)).metadata.version;
+      await backend.put?.(deleted, "purge-two");
+      await backend.delete?.(deleted);
+      await backend.purge(live);
+      await backend.purge(deleted);
+      for (const target of [live, deleted]) {
+        await expect(backend.get(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+        await expect(backend.restore(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+        await expect(backend.purge(target)).rejects.toBeInstanceOf(SecretNotFoundError);
+      }
+      await backend.put?.(live, "purge-again");
+      await expect(backend.get(live, { version: oldVersion })).rejects.toBeInstanceOf(SecretNotFoundError);
+      await backend.purge(live);
+    });
+  });
+
+  describe("subscribe", () => {
+    /** Collects changes for `keys` and resolves each awaited one on arrival (no timer). */
+    const collector = (keys: Set<string>) => {
+      const seen: SecretChange[] = [];
+      const waiters: Array<{ match: (c: SecretChange) => boolean; resolve: (c: SecretChange) => void }> = [];
+      return {
+        seen,
+        listener: {
+          change(change: SecretChange) {
+            if (!keys.has(change.key)) return;
+            seen.push(change);
+            for (const w of [...waiters]) {
+              if (w.match(change)) {
+                waiters.splice(waiters.indexOf(w), 1);
+                w.resolve(change);
+              }
+            }
+          },
+          lost() {},
+        },
+        next(match: (c: SecretChange) => boolean): Promise<SecretChange> {
+          const found = seen.find(match);
+          if (found) return Promise.resolve(found);
+          return new Promise((resolve) => waiters.push({ match, resolve }));
+        },
+      };
+    };
+
+    it("pushes each put and delete, with the version probeVersion gives and never the value", async () => {
+      const { backend } = current();
+      if (!backend.subscribe || !backend.capabilities.write) return;
+      const target = ref(current().uniqueKey("PUSH"));
+      const events = collector(new Set([target.key]));
+      const subscription = await backend.subscribe(events.listener);
+      try {
+        await backend.put?.(target, "pushed-secret-value");
+        const version = await backend.probeVersion?.(target);
+        const put = await events.next((c) => !c.deleted);
+        expect(put).toMatchObject({ namespace: target.namespace, key: target.key });
+        if (version !== undefined) expect(put.version).toBe(version);
+        await backend.delete?.(target);
+        const removed = await events.next((c) => c.deleted === true);
+        expect(removed.key).toBe(target.key);
+        expect(printedForms(events.seen)).not.toContain("pushed-secret-value");
+      } finally {
+        await subscription.close();
+      }
+    });
+
+    it("delivers changes in commit order, and a closed subscription gets no more", async () => {
+      const { backend } = current();
+      if (!backend.subscribe || !backend.capabilities.write) return;
+      const target = ref(current().uniqueKey("ORDER"));
+      const closedEvents = collector(new Set([target.key]));
+      const openEvents = collector(new Set([target.key]));
+      const closed = await backend.subscribe(closedEvents.listener);
+      const open = await backend.subscribe(openEvents.listener);
+      try {
+        await closed.close();
+        const versions: string[] = [];
+        for (const value of ["order-1", "order-2", "order-3"]) {
+          await backend.put?.(target, value);
+          versions.push((await backend.probeVersion?.(target)) ?? value);
+        }
+        await openEvents.next((c) => c.version === versions[2]);
+        if (backend.probeVersion) expect(openEvents.seen.map((c) => c.version)).toEqual(versions);
+        expect(closedEvents.seen).toEqual([]);
+      } finally {
+        await open.close();
+        await backend.delete?.(target);
+      }
+    });
   });
 }

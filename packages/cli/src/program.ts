@@ -217,6 +217,23 @@ export function buildProgram(io: CliIO): Command {
     .argument("<shell>", "bash, zsh or fish")
     .action(lazy(async () => (await import("./commands/completion.js")).completion));
 
+  // Keyway's own encrypted store (@keyway/backend-store).
+  const store = program.command("store").description("create Keyway's own encrypted store, rotate its key");
+  store
+    .command("init")
+    .description("create a store and its key file (mode 0600), and print the keyway.yaml lines to add")
+    .option("--path <dir>", "an embedded store in this folder (default: .keyway/store)")
+    .option("--url <url>", "a PostgreSQL database instead (postgres://user@host:5432/db)")
+    .option("--key-file <file>", "where to write the new key", ".keyway/store.key")
+    .option("--name <name>", "the backend's name in the printed lines", "store")
+    .action(lazy(async () => (await import("./commands/store.js")).init));
+  store
+    .command("rotate-key")
+    .description("re-wrap every data key under a new key (no value re-encrypted); run again to resume")
+    .requiredOption("--new-key-file <file>", "the new key: created (mode 0600) if missing, else read")
+    .option("--backend <name>", "the store backend in keyway.yaml (default: the only one)")
+    .action(lazy(async () => (await import("./commands/store.js")).rotateKey));
+
   program.addHelpText("after", HELP_AFTER);
   return program;
 }

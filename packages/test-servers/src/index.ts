@@ -8,8 +8,17 @@ import { connect, createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export type ServerName = "moto" | "openbao" | "lowkey" | "gcp" | "toxiproxy";
-export const SERVER_NAMES: readonly ServerName[] = ["moto", "openbao", "lowkey", "gcp", "toxiproxy"];
+import { postgresBinary, prepareCluster } from "./postgres.js";
+
+export type ServerName = "moto" | "openbao" | "lowkey" | "gcp" | "toxiproxy" | "postgres";
+export const SERVER_NAMES: readonly ServerName[] = [
+  "moto",
+  "openbao",
+  "lowkey",
+  "gcp",
+  "toxiproxy",
+  "postgres",
+];
 
 export interface RunningServer {
   name: ServerName;
@@ -52,10 +61,13 @@ const BINARY: Record<ServerName, string> = {
   lowkey: dir("lowkey", "lowkey-vault-app.jar"),
   gcp: dir("gcp", "server"),
   toxiproxy: dir("toxiproxy", "server"),
+  postgres: postgresBinary(),
 };
 
 /** True when install.sh finished for this server (it writes the marker last). */
 export function isInstalled(name: ServerName): boolean {
+  // PostgreSQL comes from Debian's package (install.sh postgres), not from .emulators/.
+  if (name === "postgres") return existsSync(BINARY.postgres);
   return existsSync(dir(name, ".installed")) && existsSync(BINARY[name]);
 }
 
@@ -165,8 +177,12 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  killQuietly(child, "SIGTERM");
+async function stopChild(
+  child: ChildProcess,
+  graceMs: number,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<void> {
+  killQuietly(child, signal);
   if (!(await waitExit(child, graceMs))) {
     killQuietly(child, "SIGKILL");
     await waitExit(child, 5000);
@@ -198,6 +214,12 @@ interface Recipe {
   ready(): Promise<boolean>;
   /** Runs once the server is ready; returns RunningServer.extra. */
   extra?(): Promise<Record<string, string>>;
+  /** Run the server as this user (PostgreSQL refuses root). */
+  user?: { uid: number; gid: number } | undefined;
+  /** The signal that stops it quickly (PostgreSQL: SIGINT, its fast shutdown). @default SIGTERM */
+  stopSignal?: NodeJS.Signals;
+  /** Runs after the server stopped (removes a throwaway data dir). */
+  cleanup?(): void;
 }
 
 function javaHome(): string {
@@ -293,6 +315,20 @@ async function recipe(name: ServerName, port: number): Promise<Recipe> {
         ready: () => tcpOk(port),
         extra: async () => ({ host: "127.0.0.1" }),
       };
+    case "postgres": {
+      const cluster = prepareCluster(port);
+      return {
+        command: cluster.command,
+        args: cluster.args,
+        endpoint: cluster.url,
+        timeoutMs: 30_000,
+        ready: cluster.ready,
+        extra: async () => ({ url: cluster.url, dataDir: cluster.dataDir }),
+        user: cluster.user,
+        stopSignal: "SIGINT",
+        cleanup: cluster.cleanup,
+      };
+    }
     case "toxiproxy":
       return {
         command: BINARY.toxiproxy,
@@ -428,9 +464,10 @@ async function startOnce(name: ServerName, port: number, opts: StartOptions): Pr
   try {
     // The child writes straight to the log file: no pipes to drain, and the log survives us.
     child = spawn(r.command, [...r.args, ...(opts.args ?? [])], {
-      cwd: dir(name),
+      cwd: name === "postgres" ? "/" : dir(name),
       env: { ...process.env, ...r.env, ...opts.env },
       stdio: ["ignore", fd, fd],
+      ...(r.user ?? {}),
     });
   } finally {
     closeSync(fd);
@@ -447,7 +484,8 @@ async function startOnce(name: ServerName, port: number, opts: StartOptions): Pr
 
   const deadline = started + (opts.readyTimeoutMs ?? r.timeoutMs);
   const fail = async (msg: string, Kind: new (m: string) => Error = Error) => {
-    await stopChild(child, 2000);
+    await stopChild(child, 2000, r.stopSignal);
+    r.cleanup?.();
     return new Kind(`${name}: ${msg} (log: ${logFile})\n${tail(logFile)}`);
   };
   for (;;) {
@@ -473,7 +511,10 @@ async function startOnce(name: ServerName, port: number, opts: StartOptions): Pr
     port,
     pid: child.pid as number,
     extra: { ...extra, logFile, startMs: String(Date.now() - started) },
-    stop: () => stopChild(child, graceMs),
+    stop: async () => {
+      await stopChild(child, graceMs, r.stopSignal);
+      r.cleanup?.();
+    },
   };
 }
 
@@ -508,6 +549,7 @@ const DEFAULT_EXTRA: Record<ServerName, Record<string, string>> = {
   lowkey: {},
   gcp: { host: "127.0.0.1" },
   toxiproxy: {},
+  postgres: {},
 };
 
 /** The external server from KEYWAY_TEST_<NAME>_ENDPOINT if set, else a freshly started one. */

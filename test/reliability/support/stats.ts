@@ -32,6 +32,14 @@ export interface Counters {
   invalidRejected: number;
   /** Backend calls (or server requests) caused by invalid input (must stay 0). */
   invalidBackendCalls: number;
+  /** The store: writers killed with SIGKILL in the middle of puts. */
+  storeWritersKilled?: number;
+  /** The store: secrets read back after a killed writer that were torn or lost a commit (must stay 0). */
+  storeTornSecrets?: number;
+  /** The store: compare-and-set updates made by competing processes. */
+  storeCasUpdates?: number;
+  /** The store: compare-and-set updates lost (must stay 0). */
+  storeCasLost?: number;
 }
 
 export const counters: Counters = {
@@ -50,7 +58,7 @@ export const counters: Counters = {
 };
 
 export function count(name: keyof Counters, n = 1): void {
-  counters[name] += n;
+  counters[name] = (counters[name] ?? 0) + n;
 }
 
 /** Call once at the top of each test file: its counters are written when the file ends. */

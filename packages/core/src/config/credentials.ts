@@ -7,7 +7,7 @@
 import { ConfigurationError, type CredentialVariables } from "../index.js";
 
 /** The backend types Keyway ships, each in `@keyway/backend-<type>`. */
-export const BUILT_IN_BACKEND_TYPES = ["env", "aws", "vault", "azure", "gcp"] as const;
+export const BUILT_IN_BACKEND_TYPES = ["env", "aws", "vault", "azure", "gcp", "store"] as const;
 
 /** The union of several lists, each name or pattern once, sorted. */
 export function mergeCredentialVariables(lists: readonly CredentialVariables[]): CredentialVariables {

@@ -1,0 +1,141 @@
+/**
+ * `keyway store init` and `keyway store rotate-key`: create Keyway's own encrypted store
+ * (@keyway/backend-store) with its key file, and re-wrap its data keys under a new key.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ConfigurationError } from "@keyway/core";
+import type { GlobalOptions } from "../context.js";
+import { CliError, type CliIO, EXIT, write } from "../io.js";
+
+/** The store package, imported only by these commands (installed beside the CLI by its users). */
+async function storePackage(): Promise<typeof import("@keyway/backend-store")> {
+  try {
+    return await import("@keyway/backend-store");
+  } catch {
+    throw new CliError(
+      "`keyway store` needs the package @keyway/backend-store: npm install @keyway/backend-store.",
+    );
+  }
+}
+
+/** A PostgreSQL URL without its password, to print (the password stays in PGPASSWORD or a ${VAR}). */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    throw new CliError("--url is not a URL (postgres://user@host:5432/database).", EXIT.invalid);
+  }
+}
+
+/** Writes a new key file (mode 0600), refusing to replace one. */
+function createKeyFile(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, `${text}\n`, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      throw new CliError(
+        `The key file ${file} exists already; keyway never replaces a key file.`,
+        EXIT.invalid,
+      );
+    throw error;
+  }
+  chmodSync(file, 0o600); // the umask may have taken bits off, never added: make it exact
+}
+
+export async function init(
+  io: CliIO,
+  _global: GlobalOptions,
+  options: { path?: string; url?: string; keyFile?: string; name: string },
+): Promise<void> {
+  if (options.path !== undefined && options.url !== undefined)
+    throw new CliError("Give --path (an embedded store) or --url (PostgreSQL), not both.", EXIT.invalid);
+  const store = await storePackage();
+  const storePath = options.url === undefined ? (options.path ?? ".keyway/store") : undefined;
+  const keyFile = options.keyFile ?? ".keyway/store.key";
+  const absoluteKey = path.resolve(io.cwd, keyFile);
+  const keyText = store.generateKeyText();
+  createKeyFile(absoluteKey, keyText);
+  try {
+    await store.initializeStore(
+      { name: options.name, url: options.url, path: storePath && path.resolve(io.cwd, storePath) },
+      store.parseKeyText(keyText, `key file '${keyFile}'`),
+    );
+  } catch (error) {
+    // Nothing half-made: a key file for a store that was not created is removed.
+    rmSync(absoluteKey, { force: true });
+    throw error;
+  }
+  const where =
+    storePath !== undefined
+      ? `path: ${JSON.stringify(storePath)}`
+      : `url: ${JSON.stringify(withoutPassword(options.url as string))}`;
+  await write(
+    io.stderr,
+    `keyway: created the store and its key file ${keyFile} (mode 0600). Keep a copy of the key: without it the store cannot be read.\n`,
+  );
+  await write(
+    io.stdout,
+    [
+      "# add to keyway.yaml:",
+      "backends:",
+      `  ${options.name}: { type: store, ${where}, keyFile: ${JSON.stringify(keyFile)} }`,
+      "namespaces:",
+      `  - { match: "", backend: ${options.name} }`,
+      "",
+    ].join("\n"),
+  );
+}
+
+export async function rotateKey(
+  io: CliIO,
+  global: GlobalOptions,
+  options: { backend?: string; newKeyFile: string },
+): Promise<void> {
+  const store = await storePackage();
+  const { parseConfig, readConfigFile } = await import("@keyway/core/config");
+  const configPath = global.config ?? io.env.KEYWAY_CONFIG ?? path.join(io.cwd, "keyway.yaml");
+  const file = await readConfigFile({ path: path.resolve(io.cwd, configPath), env: io.env });
+  if (!file)
+    throw new CliError("No keyway.yaml: rotate-key works on a store its config names.", EXIT.invalid);
+  const { config } = parseConfig(file.text, { env: io.env, source: file.source });
+  const stores = Object.entries(config.backends).filter(([, b]) => b.type === "store");
+  const chosen = options.backend === undefined ? stores : stores.filter(([name]) => name === options.backend);
+  if (chosen.length !== 1)
+    throw new CliError(
+      options.backend === undefined
+        ? `Give --backend: the config has ${stores.length} store backends (${stores.map(([n]) => n).join(", ") || "none"}).`
+        : `The config has no store backend named '${options.backend}'.`,
+      EXIT.invalid,
+    );
+  const [name, raw] = chosen[0] as [string, Record<string, unknown>];
+  const storeOptions = {
+    name,
+    url: raw.url as string | undefined,
+    path: raw.path === undefined ? undefined : path.resolve(io.cwd, raw.path as string),
+    keyFile: raw.keyFile === undefined ? undefined : path.resolve(io.cwd, raw.keyFile as string),
+    env: io.env,
+  };
+  const oldKey = store.loadStoreKey(storeOptions.keyFile, io.env);
+  // The new key file is made once and read again by a resumed run.
+  const newKeyPath = path.resolve(io.cwd, options.newKeyFile);
+  if (!existsSync(newKeyPath)) createKeyFile(newKeyPath, store.generateKeyText());
+  const newKey = store.parseKeyText(readFileSync(newKeyPath, "utf8"), `key file '${options.newKeyFile}'`);
+  if (newKey.id === oldKey.id)
+    throw new ConfigurationError("The new key file holds the store's current key.");
+  const result = await store.rotateStoreKey(storeOptions, oldKey, newKey, (n) => {
+    io.stderr.write(`keyway: ${n} data keys re-wrapped\n`);
+  });
+  await write(
+    io.stderr,
+    `keyway: store '${name}' now uses key id ${newKey.id} (${result.rewrapped} data keys re-wrapped in this run; no value was re-encrypted).\n`,
+  );
+  await write(
+    io.stdout,
+    `${storeOptions.keyFile !== undefined ? `Point keyFile: of backend '${name}' at ${options.newKeyFile}` : `Set KEYWAY_STORE_KEY to the content of ${options.newKeyFile}`}, then remove the old key.\n`,
+  );
+}
