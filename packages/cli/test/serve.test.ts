@@ -3,7 +3,13 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { isLoopback, type ServeOptions, serveWith } from "../src/commands/serve.js";
+import {
+  type DefaultBackend,
+  embeddedStoreBackend,
+  isLoopback,
+  type ServeOptions,
+  serveWith,
+} from "../src/commands/serve.js";
 import { runCli } from "../src/index.js";
 import { tempFiles } from "./harness.js";
 
@@ -18,9 +24,13 @@ namespaces:
 async function startServe(
   env: Record<string, string>,
   options: Partial<ServeOptions> = {},
-  files = { "keyway.yaml": CONFIG },
+  files: Record<string, string> = { "keyway.yaml": CONFIG },
+  defaultBackend: DefaultBackend = async () => {
+    throw new Error("not used");
+  },
+  cwd?: string,
 ) {
-  const cwd = await tempFiles(files);
+  cwd ??= await tempFiles(files);
   let stderr = "";
   let onListening: (url: string) => void = () => {};
   const listening = new Promise<string>((resolve) => {
@@ -46,12 +56,7 @@ async function startServe(
     io,
     {},
     { host: "127.0.0.1", port: "0", ...options },
-    {
-      defaultBackend: async () => {
-        throw new Error("not used");
-      },
-      stop: controller.signal,
-    },
+    { defaultBackend, stop: controller.signal },
   );
   const url = await Promise.race([listening, done.then(() => Promise.reject(new Error(stderr)))]);
   return {
@@ -105,7 +110,50 @@ describe("keyway serve", () => {
     await serve.stop();
   });
 
-  it("without a config, asks for a writable backend until the embedded store is wired in", async () => {
+  it("without a config, serves the embedded store: created with a 0600 key file, kept across restarts", async () => {
+    const token = "env-token-0123456789abcdef";
+    const value = "pä$$wörd\n'\"秘密 {{ secret('X') }}";
+    const first = await startServe({ KEYWAY_SERVE_TOKEN: token }, {}, {}, embeddedStoreBackend);
+    expect(first.stderr()).toContain("serving the embedded store in .keyway/store");
+    expect((await stat(path.join(first.cwd, ".keyway/store.key"))).mode & 0o777).toBe(0o600);
+    const put = await fetch(`${first.url}/api/v1/namespaces/company.team/secrets`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ key: "DB_PASSWORD", value, description: "the database" }),
+    });
+    expect(put.status).toBeLessThan(300);
+    await first.stop();
+    expect(first.stderr()).not.toContain(value);
+
+    const again = await startServe({ KEYWAY_SERVE_TOKEN: token }, {}, {}, embeddedStoreBackend, first.cwd);
+    expect(again.stderr()).not.toContain("created the store");
+    const read = await fetch(`${again.url}/secretsmanager/get?secretId=company.team.etl/DB_PASSWORD`, {
+      headers: { "X-Aws-Parameters-Secrets-Token": token },
+    });
+    expect(((await read.json()) as { SecretString: string }).SecretString).toBe(value);
+    await again.stop();
+  });
+
+  it("never gives an existing embedded store a new key: a wrong KEYWAY_STORE_KEY is a typed error naming the variable", async () => {
+    const token = "env-token-0123456789abcdef";
+    const first = await startServe({ KEYWAY_SERVE_TOKEN: token }, {}, {}, embeddedStoreBackend);
+    await first.stop();
+    const wrongKey = Buffer.alloc(32, 7).toString("base64");
+    const failed = await startServe(
+      { KEYWAY_SERVE_TOKEN: token, KEYWAY_STORE_KEY: wrongKey },
+      {},
+      {},
+      embeddedStoreBackend,
+      first.cwd,
+    ).then(
+      (serve) => serve.stop().then(() => "served"),
+      (error: Error) => error.message,
+    );
+    expect(failed).toContain("KEYWAY_STORE_KEY");
+    expect(failed).not.toContain(wrongKey);
+  });
+
+  it("without a config or a store, will not create one under KEYWAY_STORE_KEY (exit 3, nothing written)", async () => {
     const cwd = await tempFiles({});
     const err: Buffer[] = [];
     const code = await runCli(["serve", "--port", "0"], {
@@ -117,11 +165,15 @@ describe("keyway serve", () => {
           d();
         },
       }),
-      env: { KEYWAY_SERVE_TOKEN: "env-token-0123456789abcdef" },
+      env: {
+        KEYWAY_SERVE_TOKEN: "env-token-0123456789abcdef",
+        KEYWAY_STORE_KEY: Buffer.alloc(32, 1).toString("base64"),
+      },
       cwd,
     });
     expect(code).toBe(3);
-    expect(Buffer.concat(err).toString()).toContain("keyway serve needs a writable backend");
+    expect(Buffer.concat(err).toString()).toContain("keyway store init");
+    await expect(stat(path.join(cwd, ".keyway"))).rejects.toThrow();
   });
 
   it("refuses a short token and a bad port", async () => {

@@ -29,13 +29,39 @@ export interface ServeOptions {
 export type DefaultBackend = (io: CliIO) => Promise<{ name: string; type: string; backend: SecretBackend }>;
 
 /**
- * Until @keyway/backend-store's embedded store is wired in here, `keyway serve` without a config
- * file says what to configure instead of serving a read-only env backend nobody can write to.
+ * With no config file, `keyway serve` serves Keyway's own embedded store in `.keyway/store`: the
+ * one there (its key from KEYWAY_STORE_KEY, else `.keyway/store.key`), or a new one with a new key
+ * file when there is none. A store that exists is never given a new key: a missing or wrong key is
+ * the store's ConfigurationError.
  */
-export const embeddedStoreBackend: DefaultBackend = async () => {
-  throw new ConfigurationError(
-    "keyway serve needs a writable backend: give --config (or KEYWAY_CONFIG, or ./keyway.yaml) with a rule whose backend can write (memory, vault, aws, azure, gcp).",
+export const embeddedStoreBackend: DefaultBackend = async (io) => {
+  const { createStore, DEFAULT_STORE_KEY_FILE, DEFAULT_STORE_PATH, storePackage } = await import(
+    "./store.js"
   );
+  const folder = path.resolve(io.cwd, DEFAULT_STORE_PATH);
+  const keyFile = path.resolve(io.cwd, DEFAULT_STORE_KEY_FILE);
+  if (!existsSync(folder)) {
+    if (io.env.KEYWAY_STORE_KEY !== undefined)
+      throw new ConfigurationError(
+        `keyway serve found no keyway.yaml and no store in ${DEFAULT_STORE_PATH}, and will not create one under KEYWAY_STORE_KEY: run \`keyway store init\` (or unset KEYWAY_STORE_KEY to have a new key file made).`,
+      );
+    await createStore(io, { path: DEFAULT_STORE_PATH, keyFile: DEFAULT_STORE_KEY_FILE, name: "store" });
+  }
+  const { createStoreBackend } = await storePackage();
+  const fromEnv = io.env.KEYWAY_STORE_KEY !== undefined;
+  const backend = createStoreBackend({
+    name: "store",
+    path: folder,
+    keyFile: fromEnv ? undefined : keyFile,
+    env: io.env,
+  });
+  // Opened now, so a wrong or missing key stops the start with the store's typed error.
+  await backend.prepare?.();
+  await write(
+    io.stderr,
+    `keyway serve: no keyway.yaml: serving the embedded store in ${DEFAULT_STORE_PATH} (key from ${fromEnv ? "KEYWAY_STORE_KEY" : DEFAULT_STORE_KEY_FILE})\n`,
+  );
+  return { name: "store", type: "store", backend };
 };
 
 /** What a test replaces: the default backend and the stop signal (else SIGINT / SIGTERM). */

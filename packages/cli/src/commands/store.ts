@@ -9,7 +9,7 @@ import type { GlobalOptions } from "../context.js";
 import { CliError, type CliIO, EXIT, write } from "../io.js";
 
 /** The store package, imported only by these commands (installed beside the CLI by its users). */
-async function storePackage(): Promise<typeof import("@keyway/backend-store")> {
+export async function storePackage(): Promise<typeof import("@keyway/backend-store")> {
   try {
     return await import("@keyway/backend-store");
   } catch {
@@ -47,6 +47,37 @@ function createKeyFile(file: string, text: string): void {
   chmodSync(file, 0o600); // the umask may have taken bits off, never added: make it exact
 }
 
+/** Where `keyway store init` puts an embedded store and its key by default (and `keyway serve` looks). */
+export const DEFAULT_STORE_PATH = ".keyway/store";
+export const DEFAULT_STORE_KEY_FILE = ".keyway/store.key";
+
+/**
+ * Creates a store and its new key file (mode 0600); nothing is left half-made: the key file of a
+ * store that could not be created is removed. Paths are relative to the working directory.
+ */
+export async function createStore(
+  io: CliIO,
+  options: { path?: string | undefined; url?: string | undefined; keyFile: string; name: string },
+): Promise<void> {
+  const store = await storePackage();
+  const absoluteKey = path.resolve(io.cwd, options.keyFile);
+  const keyText = store.generateKeyText();
+  createKeyFile(absoluteKey, keyText);
+  try {
+    await store.initializeStore(
+      { name: options.name, url: options.url, path: options.path && path.resolve(io.cwd, options.path) },
+      store.parseKeyText(keyText, `key file '${options.keyFile}'`),
+    );
+  } catch (error) {
+    rmSync(absoluteKey, { force: true });
+    throw error;
+  }
+  await write(
+    io.stderr,
+    `keyway: created the store and its key file ${options.keyFile} (mode 0600). Keep a copy of the key: without it the store cannot be read.\n`,
+  );
+}
+
 export async function init(
   io: CliIO,
   _global: GlobalOptions,
@@ -54,30 +85,13 @@ export async function init(
 ): Promise<void> {
   if (options.path !== undefined && options.url !== undefined)
     throw new CliError("Give --path (an embedded store) or --url (PostgreSQL), not both.", EXIT.invalid);
-  const store = await storePackage();
-  const storePath = options.url === undefined ? (options.path ?? ".keyway/store") : undefined;
-  const keyFile = options.keyFile ?? ".keyway/store.key";
-  const absoluteKey = path.resolve(io.cwd, keyFile);
-  const keyText = store.generateKeyText();
-  createKeyFile(absoluteKey, keyText);
-  try {
-    await store.initializeStore(
-      { name: options.name, url: options.url, path: storePath && path.resolve(io.cwd, storePath) },
-      store.parseKeyText(keyText, `key file '${keyFile}'`),
-    );
-  } catch (error) {
-    // Nothing half-made: a key file for a store that was not created is removed.
-    rmSync(absoluteKey, { force: true });
-    throw error;
-  }
+  const storePath = options.url === undefined ? (options.path ?? DEFAULT_STORE_PATH) : undefined;
+  const keyFile = options.keyFile ?? DEFAULT_STORE_KEY_FILE;
+  await createStore(io, { path: storePath, url: options.url, keyFile, name: options.name });
   const where =
     storePath !== undefined
       ? `path: ${JSON.stringify(storePath)}`
       : `url: ${JSON.stringify(withoutPassword(options.url as string))}`;
-  await write(
-    io.stderr,
-    `keyway: created the store and its key file ${keyFile} (mode 0600). Keep a copy of the key: without it the store cannot be read.\n`,
-  );
   await write(
     io.stdout,
     [
