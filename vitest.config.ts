@@ -12,6 +12,7 @@ const alias = [
   { find: /^@keyway\/core\/config\/default$/, replacement: src("core", "config/default.ts") },
   { find: /^@keyway\/core\/otel$/, replacement: src("core", "otel.ts") },
   { find: /^@keyway\/core\/document$/, replacement: src("core", "document.ts") },
+  { find: /^@keyway\/core\/backend$/, replacement: src("core", "backend-kit/index.ts") },
   { find: /^@keyway\/core$/, replacement: src("core") },
   { find: /^@keyway\/(backend-[a-z]+)\/definition$/, replacement: here("./packages/$1/src/definition.ts") },
   { find: /^@keyway\/(backend-[a-z]+|cli)$/, replacement: here("./packages/$1/src/index.ts") },

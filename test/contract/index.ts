@@ -9,12 +9,12 @@ import {
   InvalidReferenceError,
   InvalidSecretValueError,
   isSecretsError,
-  type PutMetadata,
   type SecretBackend,
   SecretNotFoundError,
   type SecretRef,
   SecretValue,
 } from "@keyway/core";
+import type { PutMetadata } from "@keyway/core/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** A secret the backend must hold when `create` returns. */

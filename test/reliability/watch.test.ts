@@ -6,9 +6,7 @@
 import diagnostics from "node:diagnostics_channel";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import {
-  type BackendCallEvent,
   BackendUnavailableError,
-  CHANNELS,
   createRouter,
   type Router,
   type SecretBackend,
@@ -16,6 +14,7 @@ import {
   type SecretsError,
   type VersionChange,
 } from "@keyway/core";
+import { type BackendCallEvent, CHANNELS } from "@keyway/core/otel";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { countingClient } from "../../packages/backend-gcp/test/emulator.js";
 import { printedForms } from "../contract/index.js";

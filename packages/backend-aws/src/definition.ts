@@ -2,7 +2,7 @@
  * `type: aws` in `keyway.yaml`: the options schema (zod) and the factory. A separate entry point
  * (`@keyway/backend-aws/definition`), so importing the backend itself does not load zod.
  */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { z } from "zod";
 import { createAwsBackend } from "./index.js";
 import { MAX_PREFIX_LENGTH } from "./names.js";

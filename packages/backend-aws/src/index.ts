@@ -18,7 +18,7 @@ import {
   type SecretRef,
   type SecretsError,
   validateRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import { createClient, credentialStrings, makeCall } from "./client.js";
 import { mapAwsError } from "./errors.js";
 import { locatorFor } from "./locator.js";

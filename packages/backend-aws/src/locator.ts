@@ -3,7 +3,7 @@
  * name prefix (read-only `prefix`), or by `keyway:` tags on secrets of any name (read-only `tags`).
  */
 import type { Filter, SecretListEntry } from "@aws-sdk/client-secrets-manager";
-import { ConfigurationError, isValidKey, SecretNotFoundError, type SecretRef } from "@keyway/core";
+import { ConfigurationError, isValidKey, SecretNotFoundError, type SecretRef } from "@keyway/core/backend";
 import {
   namespaceNamePrefix,
   parseSecretName,

@@ -17,7 +17,7 @@ import {
   isValidTenant,
   MAX_NAMESPACE_LENGTH,
   type SecretRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** The tenant part of a name when the ref has no tenant. */
 export const NO_TENANT = "_";

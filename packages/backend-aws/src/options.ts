@@ -3,7 +3,7 @@
  * cheap; `definition.ts` has the schema for `keyway.yaml`). Messages never echo a credential.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 import { isValidPrefix, MAX_PREFIX_LENGTH, TAG_PREFIX } from "./names.js";
 
 /** The SDK's default provider chain (env, shared config/SSO, web identity, ECS, EC2 IMDS). */

@@ -16,7 +16,7 @@ import {
   type SecretRef,
   type SecretsError,
   SecretValue,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type { Call } from "./client.js";
 import { batchEntryError, mapAwsError } from "./errors.js";
 

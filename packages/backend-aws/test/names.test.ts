@@ -1,4 +1,5 @@
-import { isValidKey, isValidNamespace, isValidTenant, type SecretRef, validateRef } from "@keyway/core";
+import type { SecretRef } from "@keyway/core";
+import { isValidKey, isValidNamespace, isValidTenant, validateRef } from "@keyway/core/backend";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

@@ -2,7 +2,7 @@
  * `type: azure` in `keyway.yaml`: the options schema and the factory. A separate entry so that
  * importing the backend does not load zod.
  */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { z } from "zod";
 import { type AzureBackendOptions, createAzureBackend } from "./index.js";
 

@@ -12,7 +12,7 @@ import {
   type SecretBackend,
   type SecretListing,
   validateRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import {
   type AzureCredentialOptions,
   type AzureSecretClient,

@@ -3,7 +3,7 @@
  * connection, with a message that names the option and never echoes a credential.
  */
 import type { TokenCredential } from "@azure/identity";
-import { ConfigurationError, InvalidReferenceError } from "@keyway/core";
+import { ConfigurationError, InvalidReferenceError } from "@keyway/core/backend";
 import type { AzureCredentialOptions, ClientSettings } from "./client.js";
 import { isTokenCredential } from "./client.js";
 import type { AzureBackendOptions } from "./index.js";

@@ -1,5 +1,5 @@
 /** `type: env` in `keyway.yaml`. */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { z } from "zod";
 import { createEnvBackend, type EnvBackendOptions } from "./index.js";
 

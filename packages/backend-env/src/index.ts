@@ -14,7 +14,7 @@ import {
   SecretNotFoundError,
   SecretValue,
   validateRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import { decodeSecretValue } from "./decode.js";
 
 export { decodeSecretValue, decodeStrictBase64 } from "./decode.js";

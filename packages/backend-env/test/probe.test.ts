@@ -1,13 +1,8 @@
 // The env backend's version (issue #15): env changes only when read again, and a probe is that
 // re-read. The version is a count of changes, never a digest of the value.
 import diagnostics from "node:diagnostics_channel";
-import {
-  CHANNELS,
-  ConfigurationError,
-  createRouter,
-  SecretNotFoundError,
-  type VersionChange,
-} from "@keyway/core";
+import { ConfigurationError, createRouter, SecretNotFoundError, type VersionChange } from "@keyway/core";
+import { CHANNELS } from "@keyway/core/otel";
 import { describe, expect, it } from "vitest";
 import { printedForms } from "../../../test/contract/index.js";
 import { createEnvBackend } from "../src/index.js";

@@ -1,5 +1,5 @@
 /** `type: gcp` in `keyway.yaml`: the options schema (camelCase, as GcpBackendOptions) and the factory. */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { z } from "zod";
 import { createGcpBackend, type GcpBackendOptions } from "./index.js";
 

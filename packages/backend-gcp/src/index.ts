@@ -14,7 +14,7 @@ import {
   type SecretListing,
   type SecretRef,
   validateRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type { CallOptions } from "google-gax";
 import {
   type Annotations,

@@ -1,5 +1,5 @@
 /** Eager checks of the backend's options: shapes only, no connection, never echoing a credential. */
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 import { type ClientConfig, type GcpCredentials, parseEndpoint } from "./client.js";
 import { PREFIX_PATTERN } from "./names.js";
 

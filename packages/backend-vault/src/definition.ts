@@ -1,5 +1,5 @@
 /** `type: vault` in `keyway.yaml`: the options schema and the factory. */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { z } from "zod";
 import { createVaultBackend, type VaultBackendOptions } from "./index.js";
 

@@ -22,7 +22,7 @@ import {
   type SecretValue,
   validateRef,
   type WriteOptions,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import { type VaultAuth, VaultSession } from "./auth.js";
 import { createVaultClient, type VaultClient } from "./client.js";
 import { mapVaultError, vaultStatus } from "./errors.js";

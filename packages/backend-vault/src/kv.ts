@@ -6,7 +6,12 @@
  * Metadata: KV v2 custom metadata `{ "description": "…", "tag:<name>": "…" }`; KV v1 has none,
  * so it rides in the data as `__description` (string) and `__tags` (object of strings).
  */
-import { InvalidSecretValueError, type PutMetadata, type SecretMetadata, SecretValue } from "@keyway/core";
+import {
+  InvalidSecretValueError,
+  type PutMetadata,
+  type SecretMetadata,
+  SecretValue,
+} from "@keyway/core/backend";
 
 export type KvVersion = 1 | 2;
 

@@ -2,7 +2,7 @@
  * Eager option checks: every shape problem is a ConfigurationError from the factory, naming the
  * option and never echoing a value (an endpoint may carry credentials, a token is one).
  */
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 import type { VaultAuth } from "./auth.js";
 import type { VaultBackendOptions } from "./index.js";
 import type { KvVersion } from "./kv.js";

@@ -11,7 +11,7 @@ import {
   SecretNotFoundError,
   type SecretRef,
   type SecretValue,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type { VaultClient } from "./client.js";
 import { isPlain404 } from "./errors.js";
 import {

@@ -5,7 +5,6 @@ import {
   AccessDeniedError,
   BackendUnavailableError,
   ConfigurationError,
-  extractSubkey,
   InvalidReferenceError,
   ReadOnlyError,
   SecretDisabledError,
@@ -266,8 +265,6 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
       const backend = make({ prefix: undefined, readOnlyPath: root });
       const value = await backend.get({ namespace: "company.team", key: "api" });
       expect(JSON.parse(value.reveal())).toEqual({ TOKEN: "t0k", USER: "bot", port: 5432 });
-      expect(extractSubkey(value.reveal(), "api", "TOKEN")).toBe("t0k");
-      expect(extractSubkey(value.reveal(), "api", "port")).toBe("5432");
       expect(value.metadata.tags).toEqual({ owner: "platform" });
     });
 
@@ -289,7 +286,7 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
     it("maps a tenant through {tenant} and refuses a tenant without it", async () => {
       const tenanted = make({ prefix: undefined, readOnlyPath: `${root}-t/{tenant}` });
       const value = await tenanted.get({ tenant: "acme", namespace: "company", key: "api" });
-      expect(extractSubkey(value.reveal(), "api", "TOKEN")).toBe("tenant-token");
+      expect(JSON.parse(value.reveal())).toEqual({ TOKEN: "tenant-token" });
       await expect(tenanted.get({ namespace: "company", key: "api" })).rejects.toBeInstanceOf(
         ConfigurationError,
       );

@@ -27,7 +27,7 @@ import {
   type TemplateReference,
   type TemplateRenderer,
   templateReferences,
-} from "./index.js";
+} from "./internal.js";
 
 /** How a file is read: parsed as YAML or JSON and rendered per string, or rendered as plain text. */
 export type DocumentFormat = "yaml" | "json" | "text";

@@ -28,7 +28,7 @@ import {
   type Redactor,
   type Router,
   type SecretBackend,
-} from "../index.js";
+} from "../internal.js";
 import { type Conceal, concealer } from "./conceal.js";
 import { BUILT_IN_BACKEND_TYPES, mergeCredentialVariables } from "./credentials.js";
 import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
@@ -36,6 +36,8 @@ import { configSchema, type KeywayConfig } from "./schema.js";
 import { unusableBackend } from "./unusable.js";
 import { unclosedFlowBracket } from "./yaml-errors.js";
 
+/** What `builtInCredentialVariables` and `mergeCredentialVariables` return. */
+export type { CredentialVariables } from "../internal.js";
 export {
   BUILT_IN_BACKEND_TYPES,
   builtInCredentialVariables,
