@@ -6,7 +6,7 @@
  * leaking what it carried. Applications import `@keyway/core`.
  */
 
-// The `keyway.yaml` side: how the config loader finds, validates and creates a backend.
+// The contract.
 export type {
   BackendCapabilities,
   BackendContext,
@@ -62,3 +62,15 @@ export {
   scrubMessage,
   validateRef,
 } from "../internal.js";
+// The `keyway.yaml` side: how the config loader finds, validates and creates a backend.
+// The kit.
+export {
+  type BackendKit,
+  type BackendOperation,
+  type BackendOperations,
+  type BackendSpec,
+  type ClientSpec,
+  defineBackend,
+  type ErrorContext,
+} from "./define.js";
+export { parseOptions, renamedOption } from "./options.js";
