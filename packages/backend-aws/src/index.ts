@@ -128,7 +128,7 @@ export const createAwsBackend: (options: AwsBackendOptions) => SecretBackend = d
       };
     if (settings.readOnly === undefined) {
       ops.put = async (ref, value, metadata, opts) => {
-        const reserved = Object.keys(metadata.tags ?? {}).find((key) => key.startsWith(TAG_PREFIX));
+        const reserved = Object.keys(metadata?.tags ?? {}).find((key) => key.startsWith(TAG_PREFIX));
         if (reserved !== undefined)
           throw new InvalidSecretValueError(
             `Tag '${reserved}' is reserved: '${TAG_PREFIX}' tags are Keyway's.`,

@@ -101,7 +101,7 @@ export const createGcpBackend: (options: GcpBackendOptions) => SecretBackend = d
       get: (ref, options) => readValue(ctx, ref, options),
       probeVersion: (ref, { signal }) => currentVersion(ctx, ref, signal),
       list: (namespace, options) => listKeys(ctx, namespace, options),
-      put: (ref, value, metadata, { signal }) => writeValue(ctx, ref, value, metadata, signal),
+      put: (ref, value, metadata, { signal }) => writeValue(ctx, ref, value, metadata ?? {}, signal),
       delete: (ref, { signal }) => deleteSecret(ctx, ref, signal),
     };
   },

@@ -3,32 +3,30 @@
  * Managed mode stores each secret at `<mount>/<prefix>/<tenant or _>/<namespace…>/<KEY>` as
  * `{ "value": "…" }`; read-only mode (`readOnlyPath`) reads any path as one JSON secret whose
  * fields are sub-keys. Auth: token, AppRole, userpass, Kubernetes, with re-login before expiry.
+ * What every backend does (options, lazy client, reference and value checks, error wrapping) is
+ * defineBackend's; the store (store.ts) reads and writes.
  */
 import {
-  assertNamespace,
-  assertTenant,
-  type BackendCapabilities,
+  type BackendOperations,
   BackendUnavailableError,
   ConfigurationError,
+  defineBackend,
   type GetManyResult,
-  type GetOptions,
   InvalidReferenceError,
   InvalidSecretValueError,
-  isSecretsError,
   type PutMetadata,
   ReadOnlyError,
   type SecretBackend,
   type SecretRef,
-  type SecretValue,
   validateRef,
   type WriteOptions,
 } from "@keyway/core/backend";
-import { type VaultAuth, VaultSession } from "./auth.js";
-import { createVaultClient, type VaultClient } from "./client.js";
-import { mapVaultError, vaultStatus } from "./errors.js";
+import type { VaultAuth } from "./auth.js";
+import type { VaultClient } from "./client.js";
+import { connect, makeCall } from "./connection.js";
 import { mapLimit } from "./limit.js";
-import { resolveOptions } from "./options.js";
-import { type Call, createStore } from "./store.js";
+import { renameTimeout, vaultBackendSchema } from "./options.js";
+import { createStore } from "./store.js";
 
 export type { VaultAuth } from "./auth.js";
 export type { VaultClient } from "./client.js";
@@ -56,6 +54,8 @@ export interface VaultBackendOptions {
   /** Vault Enterprise / OpenBao namespace, sent as X-Vault-Namespace. @default the VAULT_NAMESPACE environment variable */
   namespace?: string | undefined;
   /** Per-request timeout in milliseconds (the resolver's own deadline also aborts requests). @default 10000 */
+  requestTimeoutMs?: number | undefined;
+  /** @deprecated Use `requestTimeoutMs` (read with a one-time warning, KEYWAY_DEP_TIMEOUT_MS). */
   timeoutMs?: number | undefined;
   /** Requests in flight at once for `getMany` and the metadata reads of `list`. @default 8 */
   concurrency?: number | undefined;
@@ -104,161 +104,76 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * (await vault.get({ namespace: "company.team", key: "DB_PASSWORD" })).reveal();
  * // reads secret/data/keyway/_/company/team/DB_PASSWORD, field "value"
  */
-export function createVaultBackend(options: VaultBackendOptions = {}): VaultBackend {
-  const o = resolveOptions(options);
-  const { name } = o;
-  let connection: Promise<{ client: VaultClient; session: VaultSession }> | undefined;
-  const connect = () => {
-    connection ??= (async () => {
-      const staticToken = o.auth?.method === "token" ? o.auth.token : undefined;
-      const client =
-        options.client ??
-        (await createVaultClient({
-          endpoint: o.endpoint,
-          namespace: o.namespace,
-          token: staticToken,
-          timeoutMs: o.timeoutMs,
-          caCert: o.caCert,
-        }));
-      if (options.client && staticToken) client.token = staticToken;
-      return { client, session: new VaultSession(client, o.auth, name) };
-    })().catch((error: unknown) => {
-      connection = undefined;
-      throw isSecretsError(error)
-        ? error
-        : new ConfigurationError("node-vault could not be loaded.", { backend: name, cause: error });
-    });
-    return connection;
-  };
-
-  /**
-   * Runs one node-vault call: aborts with `signal`, logs in first when needed, maps errors, and
-   * after a 403 on an expired or revoked login token logs in again and retries once.
-   */
-  const call: Call = async (ctx, signal, fn) => {
-    const { client, session } = await connect();
-    const map = (error: unknown) =>
-      mapVaultError(error, {
-        ...session.context(ctx.operation, ctx.path),
-        key: ctx.key,
-        secrets: [...session.secrets(), ...(ctx.sensitive ?? [])],
-      });
-    const attempt = () => abortable(fn(client, { signal }), signal);
-    try {
-      await session.ensure(signal);
-      const tokenUsed = client.token;
-      try {
-        return await attempt();
-      } catch (error) {
-        if (vaultStatus(error) !== 403) throw error;
-        if (!(await session.recover(tokenUsed, signal))) throw error;
-        return await attempt();
-      }
-    } catch (error) {
-      throw map(error);
-    }
-  };
-
-  const store = createStore(o, call);
-  const capabilities: BackendCapabilities = {
+export const createVaultBackend: (options?: VaultBackendOptions) => VaultBackend = defineBackend({
+  vendor: "Vault",
+  defaultName: "vault",
+  options: vaultBackendSchema,
+  normalize: renameTimeout,
+  capabilities: (o) => ({
     write: !o.readOnly,
     list: true,
     batch: false,
     versions: o.kvVersion === 2,
     caseSensitiveKeys: true,
     maxValueBytes: MAX_VALUE_BYTES,
-  };
-
-  const get = async (input: SecretRef, opts?: GetOptions): Promise<SecretValue> => {
-    const ref = validateRef(input);
-    return store.read(ref, parseVersion(opts?.version, o.kvVersion, name), opts?.signal);
-  };
-
-  const checkWrite = (input: SecretRef, value: string | Uint8Array): SecretRef => {
-    if (o.readOnly)
-      throw new ReadOnlyError(`Vault backend '${name}' is read-only (readOnlyPath).`, { backend: name });
-    const ref = validateRef(input);
-    const isText = typeof value === "string";
-    if (!isText && !(value instanceof Uint8Array)) {
-      throw new InvalidSecretValueError(`Secret '${ref.key}' must be a string or a Uint8Array.`, {
-        backend: name,
-      });
+  }),
+  client: { create: connect },
+  // Every request is mapped where it is sent (connection.ts); what is left failed in between.
+  mapError: (error, { backend }) =>
+    new BackendUnavailableError("The Vault request failed.", { backend, cause: error }),
+  operations: ({ name, settings: o, client, fail, checkValue }) => {
+    const store = createStore(o, makeCall(client));
+    const wellFormed = (ref: SecretRef, value: string | Uint8Array) => {
+      if (typeof value === "string" && LONE_SURROGATE.test(value))
+        throw new InvalidSecretValueError(
+          `Secret '${ref.key}' is not well-formed Unicode (a lone surrogate).`,
+          {
+            backend: name,
+          },
+        );
+    };
+    const ops: BackendOperations & Pick<VaultBackend, "putWithCas"> = {
+      get: (ref, opts) => store.read(ref, parseVersion(opts.version, o.kvVersion, name), opts.signal),
+      getMany: async (refs, opts) => {
+        const values = await mapLimit(refs, o.concurrency, (ref) =>
+          ops.get(ref, opts).catch((error: unknown) => fail(error, { operation: "get", key: ref.key })),
+        );
+        const result: GetManyResult = new Map();
+        for (const [i, ref] of refs.entries()) if (values[i]) result.set(ref, values[i]);
+        return result;
+      },
+      list: (namespace, opts) => store.list(namespace, opts.tenant, opts.signal),
+      /** Loads node-vault, builds the client and, for a login method, logs in (a token is not checked). */
+      prepare: async ({ signal }) => (await client()).session.ensure(signal),
+      async putWithCas(input, value, version, metadata, opts) {
+        if (o.readOnly)
+          throw new ReadOnlyError(`Vault backend '${name}' is read-only (readOnlyPath).`, { backend: name });
+        if (o.kvVersion !== 2)
+          throw new ConfigurationError("Check-and-set needs KV v2 (kvVersion: 2).", { backend: name });
+        if (!Number.isSafeInteger(version) || version < 0)
+          throw new ConfigurationError("The check-and-set version must be an integer >= 0.", {
+            backend: name,
+          });
+        // The checks `put` gets from the kit, then this backend's own.
+        const ref = validateRef(input);
+        wellFormed(ref, checkValue(value));
+        await store.write(ref, value, metadata, version, opts?.signal);
+      },
+    };
+    // KV v1 keeps no versions, and its only read is the value: no probe, so `router.watch` falls
+    // back to reading the value and comparing it in memory (see watch.ts in @keyway/core).
+    if (o.kvVersion === 2) ops.probeVersion = (ref, opts) => store.version(ref, opts.signal);
+    if (!o.readOnly) {
+      ops.put = async (ref, value, metadata, opts) => {
+        wellFormed(ref, value);
+        await store.write(ref, value, metadata, undefined, opts.signal);
+      };
+      ops.delete = (ref, opts) => store.remove(ref, opts.signal);
     }
-    const size = isText ? Buffer.byteLength(value, "utf8") : value.byteLength;
-    if (size > MAX_VALUE_BYTES) {
-      throw new InvalidSecretValueError(
-        `Secret '${ref.key}' is ${size} bytes; Vault backend '${name}' stores at most ${MAX_VALUE_BYTES}.`,
-        { backend: name },
-      );
-    }
-    if (isText && LONE_SURROGATE.test(value)) {
-      throw new InvalidSecretValueError(
-        `Secret '${ref.key}' is not well-formed Unicode (a lone surrogate).`,
-        { backend: name },
-      );
-    }
-    return ref;
-  };
-
-  const backend: VaultBackend = {
-    name,
-    capabilities,
-    get,
-    async getMany(refs, opts) {
-      const result: GetManyResult = new Map();
-      const values = await mapLimit(refs, o.concurrency, (ref) =>
-        get(ref, opts).catch((e: unknown) => asSecretsError(e, name)),
-      );
-      for (const [i, ref] of refs.entries()) result.set(ref, values[i] as SecretValue);
-      return result;
-    },
-    async list(namespace, opts) {
-      assertNamespace(namespace);
-      assertTenant(opts?.tenant);
-      return store.list(namespace, opts?.tenant, opts?.signal);
-    },
-    async putWithCas(input, value, version, metadata, opts) {
-      const ref = checkWrite(input, value);
-      if (o.kvVersion !== 2)
-        throw new ConfigurationError("Check-and-set needs KV v2 (kvVersion: 2).", { backend: name });
-      if (!Number.isSafeInteger(version) || version < 0) {
-        throw new ConfigurationError("The check-and-set version must be an integer >= 0.", { backend: name });
-      }
-      await store.write(ref, value, metadata, version, opts?.signal);
-    },
-    /** Loads node-vault, builds the client and, for a login method, logs in (a token is not checked). */
-    async prepare({ signal } = {}) {
-      const { session } = await connect();
-      await session.ensure(signal);
-    },
-    async close() {
-      connection = undefined;
-    },
-  };
-  // KV v1 keeps no versions, and its only read is the value: no probe, so `router.watch` falls
-  // back to reading the value and comparing it in memory (see watch.ts in @keyway/core).
-  if (o.kvVersion === 2)
-    backend.probeVersion = async (input, opts) => store.version(validateRef(input), opts?.signal);
-  if (!o.readOnly) {
-    backend.put = async (input, value, metadata, opts) =>
-      store.write(checkWrite(input, value), value, metadata, undefined, opts?.signal);
-    backend.delete = async (input, opts) => store.remove(validateRef(input), opts?.signal);
-  }
-  return backend;
-}
-
-/** Races `promise` with `signal`, so an injected client (whose transport ignores it) still stops waiting. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () =>
-      reject(Object.assign(new Error("The Vault request was aborted."), { code: "ABORT_ERR" }));
-    // Settle through `promise` first, so its own rejection is always handled.
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+    return ops;
+  },
+  extras: (ops) => ({ putWithCas: ops.putWithCas }),
+});
 
 function parseVersion(version: string | undefined, kvVersion: 1 | 2, backend: string): number | undefined {
   if (version === undefined) return undefined;
@@ -268,10 +183,4 @@ function parseVersion(version: string | undefined, kvVersion: 1 | 2, backend: st
     throw new InvalidReferenceError("A Vault KV v2 version is a positive integer.", { backend });
   }
   return Number(version);
-}
-
-function asSecretsError(error: unknown, backend: string) {
-  return isSecretsError(error)
-    ? error
-    : new BackendUnavailableError("The Vault read failed.", { backend, cause: error });
 }

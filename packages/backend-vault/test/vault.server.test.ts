@@ -146,7 +146,7 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
         endpoint,
         namespace: undefined,
         token: rootToken,
-        timeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
         caCert: undefined,
       });
       let inFlight = 0;
@@ -347,7 +347,11 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
     });
 
     it("connection refused is BackendUnavailableError", async () => {
-      const backend = createVaultBackend({ endpoint: "http://127.0.0.1:9", auth: rootAuth, timeoutMs: 2000 });
+      const backend = createVaultBackend({
+        endpoint: "http://127.0.0.1:9",
+        auth: rootAuth,
+        requestTimeoutMs: 2000,
+      });
       await expect(backend.get({ namespace: "", key: "K" })).rejects.toBeInstanceOf(BackendUnavailableError);
     });
 

@@ -74,6 +74,12 @@ export interface BackendKit<S, C> {
   client(): Promise<C>;
   /** Maps a vendor error to a Keyway error (a Keyway error passes through). */
   fail(error: unknown, context: Omit<ErrorContext, "backend">): SecretsError;
+  /**
+   * The check `put` runs before the operation: a string or bytes, within `maxValueBytes`. For a
+   * backend's own write methods beyond the contract.
+   * @throws InvalidSecretValueError
+   */
+  checkValue(value: unknown): string | Uint8Array;
 }
 
 /**
@@ -86,10 +92,11 @@ export interface BackendOperations {
   getMany?(refs: readonly SecretRef[], options: GetOptions): Promise<GetManyResult>;
   list?(namespace: string, options: ListOptions): Promise<SecretListing[]>;
   probeVersion?(ref: SecretRef, options: ProbeOptions): Promise<string>;
+  /** `metadata` as the caller gave it: undefined (keep what is stored) is not `{}` (clear it). */
   put?(
     ref: SecretRef,
     value: string | Uint8Array,
-    metadata: PutMetadata,
+    metadata: PutMetadata | undefined,
     options: WriteOptions,
   ): Promise<void>;
   delete?(ref: SecretRef, options: WriteOptions): Promise<void>;
@@ -131,7 +138,7 @@ export interface BackendSpec<
    */
   readonly options?: OptionsSchema<S & { name?: string | undefined }>;
   /** Rewrites the options before the schema sees them (renamed options: see `renamedOption`). */
-  readonly normalize?: (input: I) => I;
+  readonly normalize?: (input: NonNullable<I>) => NonNullable<I>;
   readonly capabilities: (settings: S) => BackendCapabilities;
   /** The vendor client. Without it `client()` is never called. */
   readonly client?: ClientSpec<S, C>;
@@ -163,7 +170,7 @@ export function defineBackend<
   O extends BackendOperations = BackendOperations,
 >(spec: BackendSpec<I, S, C, X, O>): (input: I) => SecretBackend & X {
   return (input) => {
-    const given = (input ?? {}) as I & { name?: unknown };
+    const given = (input ?? {}) as NonNullable<I> & { name?: unknown };
     const label = typeof given.name === "string" && given.name !== "" ? given.name : spec.defaultName;
     const normalized = spec.normalize ? spec.normalize(given) : given;
     const settings = spec.options
@@ -193,7 +200,20 @@ function assemble<I, S, C, X extends object, O extends BackendOperations>(
   };
   const fail = (error: unknown, context: Omit<ErrorContext, "backend">): SecretsError =>
     isSecretsError(error) ? error : spec.mapError(error, { ...context, backend: name }, settings);
-  const kit: BackendKit<S, C> = { name, settings, capabilities, client, fail };
+  const checkValue = (value: unknown): string | Uint8Array => {
+    if (typeof value !== "string" && !(value instanceof Uint8Array))
+      throw new InvalidSecretValueError("A secret value must be a string or a Uint8Array.", {
+        backend: name,
+      });
+    const size = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.byteLength;
+    if (size > capabilities.maxValueBytes)
+      throw new InvalidSecretValueError(
+        `The value is ${size} bytes; ${spec.vendor} stores at most ${capabilities.maxValueBytes}.`,
+        { backend: name },
+      );
+    return value;
+  };
+  const kit: BackendKit<S, C> = { name, settings, capabilities, client, fail, checkValue };
   const ops = spec.operations(kit);
 
   /** Runs `run`, mapping what it throws once. */
@@ -208,19 +228,6 @@ function assemble<I, S, C, X extends object, O extends BackendOperations>(
     } catch (error) {
       throw fail(error, { operation, key, signal });
     }
-  };
-  const checkValue = (value: unknown): string | Uint8Array => {
-    if (typeof value !== "string" && !(value instanceof Uint8Array))
-      throw new InvalidSecretValueError("A secret value must be a string or a Uint8Array.", {
-        backend: name,
-      });
-    const size = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.byteLength;
-    if (size > capabilities.maxValueBytes)
-      throw new InvalidSecretValueError(
-        `The value is ${size} bytes; ${spec.vendor} stores at most ${capabilities.maxValueBytes}.`,
-        { backend: name },
-      );
-    return value;
   };
   /** A write-like operation on one ref. */
   const onRef = (
@@ -294,7 +301,7 @@ function assemble<I, S, C, X extends object, O extends BackendOperations>(
     };
   const put = ops.put;
   if (put)
-    backend.put = async (input, value, metadata = {}, options = {}) => {
+    backend.put = async (input, value, metadata, options = {}) => {
       const ref = validateRef(input);
       const checked = checkValue(value);
       return guarded("put", ref.key, options.signal, () => put(ref, checked, metadata, options));
