@@ -8,7 +8,6 @@
 import {
   type BackendOperations,
   defineBackend,
-  type GetManyResult,
   InvalidSecretValueError,
   type SecretBackend,
   type SecretRef,
@@ -18,7 +17,7 @@ import { mapAwsError } from "./errors.js";
 import { listKeys, locatorFor } from "./locator.js";
 import { TAG_PREFIX } from "./names.js";
 import { type AwsBackendOptions, awsBackendSchema, withoutSdkMarks } from "./options.js";
-import { type Context, currentVersionId, readMany, readSecret, versionInput } from "./read.js";
+import { type Context, currentVersionId, readBatch, readSecret, versionInput } from "./read.js";
 import { deleteSecret, putSecret } from "./write.js";
 
 export { mapAwsError } from "./errors.js";
@@ -99,33 +98,10 @@ export const createAwsBackend: (options: AwsBackendOptions) => SecretBackend = d
     };
     const idOf = locator.idOf;
     if (idOf)
-      ops.getMany = async (refs, opts) => {
-        const out: GetManyResult = new Map();
-        const named: Array<{ ref: SecretRef; id: string }> = [];
-        for (const ref of refs) {
-          try {
-            named.push({ ref, id: idOf(ref) });
-          } catch (error) {
-            out.set(ref, kit.fail(error, { operation: "getMany", key: ref.key }));
-          }
-        }
-        // BatchGetSecretValue reads AWSCURRENT only: a version means one read per ref.
-        const read: GetManyResult =
-          opts.version === undefined
-            ? await readMany(ctx, named, opts.signal)
-            : new Map(
-                await Promise.all(
-                  named.map(async ({ ref }) => {
-                    const value = await get(ref, opts).catch((e: unknown) =>
-                      kit.fail(e, { operation: "get", key: ref.key }),
-                    );
-                    return [ref, value] as const;
-                  }),
-                ),
-              );
-        for (const [ref, value] of read) out.set(ref, value);
-        return out;
-      };
+      ops.getMany = (refs, opts) =>
+        readBatch(ctx, idOf, refs, opts, (ref) =>
+          get(ref, opts).catch((e: unknown) => kit.fail(e, { operation: "get", key: ref.key })),
+        );
     if (settings.readOnly === undefined) {
       ops.put = async (ref, value, metadata, opts) => {
         const reserved = Object.keys(metadata?.tags ?? {}).find((key) => key.startsWith(TAG_PREFIX));

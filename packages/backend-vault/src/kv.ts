@@ -7,9 +7,12 @@
  * so it rides in the data as `__description` (string) and `__tags` (object of strings).
  */
 import {
+  ConfigurationError,
+  InvalidReferenceError,
   InvalidSecretValueError,
   type PutMetadata,
   type SecretMetadata,
+  type SecretRef,
   SecretValue,
 } from "@keyway/core/backend";
 
@@ -155,4 +158,29 @@ export function decodeWhole(
 
 function compact(metadata: SecretMetadata): SecretMetadata {
   return Object.fromEntries(Object.entries(metadata).filter(([, v]) => v !== undefined)) as SecretMetadata;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A text value Vault's JSON can hold: no lone surrogate (it would be stored as U+FFFD). */
+export function wellFormed(ref: SecretRef, value: string | Uint8Array, backend: string): void {
+  if (typeof value === "string" && LONE_SURROGATE.test(value))
+    throw new InvalidSecretValueError(`Secret '${ref.key}' is not well-formed Unicode (a lone surrogate).`, {
+      backend,
+    });
+}
+
+/** A `version` read option as KV v2's version number. */
+export function parseVersion(
+  version: string | undefined,
+  kvVersion: 1 | 2,
+  backend: string,
+): number | undefined {
+  if (version === undefined) return undefined;
+  if (kvVersion === 1)
+    throw new ConfigurationError("KV v1 keeps no versions: read without 'version'.", { backend });
+  if (!/^[1-9]\d{0,15}$/.test(version)) {
+    throw new InvalidReferenceError("A Vault KV v2 version is a positive integer.", { backend });
+  }
+  return Number(version);
 }

@@ -12,6 +12,47 @@ import type { VaultClient } from "./client.js";
 import type { KvVersion } from "./kv.js";
 import { managedLayout, type PathLayout, pathSegments, readOnlyLayout } from "./names.js";
 
+/** Options of `createVaultBackend`. */
+export interface VaultBackendOptions {
+  /** Vault's address. @default the VAULT_ADDR environment variable, else "http://127.0.0.1:8200" */
+  endpoint?: string | undefined;
+  /** How to authenticate. @default { method: "token" } with the VAULT_TOKEN environment variable */
+  auth?: VaultAuth | undefined;
+  /** Where the KV secrets engine is mounted. @default "secret" */
+  mount?: string | undefined;
+  /** The KV engine's version: 2 keeps versions and custom metadata; 1 keeps neither. @default 2 */
+  kvVersion?: 1 | 2 | undefined;
+  /** Path below the mount under which managed secrets live (several deployments can share a mount). @default "keyway" */
+  prefix?: string | undefined;
+  /**
+   * Selects the read-only mode: secrets are read at `<mount>/<readOnlyPath>/<namespace…>/<key>`
+   * (a `{tenant}` segment takes the ref's tenant), each path's whole data object is the value (as
+   * JSON, so `secret('api', subkey='TOKEN')` works), and nothing is ever written.
+   * Excludes `prefix`. @default undefined (managed mode)
+   */
+  readOnlyPath?: string | undefined;
+  /** Vault Enterprise / OpenBao namespace, sent as X-Vault-Namespace. @default the VAULT_NAMESPACE environment variable */
+  namespace?: string | undefined;
+  /** Per-request timeout in milliseconds (the resolver's own deadline also aborts requests). @default 10000 */
+  requestTimeoutMs?: number | undefined;
+  /** @deprecated Use `requestTimeoutMs` (read with a one-time warning, KEYWAY_DEP_TIMEOUT_MS). */
+  timeoutMs?: number | undefined;
+  /** Requests in flight at once for `getMany` and the metadata reads of `list`. @default 8 */
+  concurrency?: number | undefined;
+  /** Extra CA certificates (PEM) to trust for an https endpoint. @default Node's bundled CAs only */
+  caCert?: string | undefined;
+  /** The backend's name in errors and stats. @default "vault" */
+  name?: string | undefined;
+  /** Where VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE are read. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * A node-vault client to use instead of creating one (its transport, TLS and token are yours;
+   * an `auth` login sets its token). Keyway's AbortSignal then only stops waiting for the answer.
+   * @default a client created on first use
+   */
+  client?: VaultClient | undefined;
+}
+
 /** What the backend works with, defaults applied. */
 export interface ResolvedOptions {
   name: string;
