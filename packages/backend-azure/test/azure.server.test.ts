@@ -66,7 +66,7 @@ function rawClient(vaultUrl = lowkey?.endpoint ?? ""): SecretClient {
 describe.skipIf(!lowkey)("azure backend on Lowkey Vault", () => {
   defineBackendContract("azure (Lowkey Vault)", {
     create: (seed) => seedByPut(createAzureBackend(options()), seed),
-    requestTimeoutMs: 30_000,
+    timeoutMs: 30_000,
   });
 
   describe("Azure specifics", { timeout: 30_000 }, () => {
