@@ -1,16 +1,18 @@
 /**
- * @keyway/core for applications: the router and resolver, secret values, the typed errors, the
- * redactor, templates and watch. No cloud SDK, `zod` or `yaml` is loaded from here: the config
- * loader is the separate entry `@keyway/core/config`, and what a backend author needs (the
- * contract, `defineBackend`, error mapping) is `@keyway/core/backend`, and the diagnostics_channel
- * names and events are on `@keyway/core/otel`.
+ * @keyway/core for applications: the router and resolver (`createRouter`, `createResolver`),
+ * secret values and references, the typed errors, the redactor and its logger and stream
+ * integrations, templates (`renderTemplate`, `templateReferences`, `renderProperties`), watch,
+ * the audit sink, and `createMemoryBackend` for tests and local stores.
  *
- * The list is explicit, so a change of the public surface is a deliberate diff (and
- * test/exports.test.ts holds it).
+ * No cloud SDK, `zod` or `yaml` is loaded from here: the config loader is the separate entry
+ * `@keyway/core/config`; what a backend author needs (the contract, `defineBackend`, error
+ * mapping) is `@keyway/core/backend`; the diagnostics_channel names and events are on
+ * `@keyway/core/otel`. Core's internals (deadlines, retries, the breaker, …) are exported by none.
+ *
+ * The list is explicit, so a change of the public surface is a deliberate diff: the committed
+ * lists in test/exports.json say what each entry exports.
  */
 
-// Backends an application composes (a backend author's contract is in @keyway/core/backend).
-// The resolver and the router
 export type {
   Redactor,
   ResolveOptions,
@@ -22,11 +24,6 @@ export type {
   WatchListener,
   WatchOptions,
 } from "./internal.js";
-// Audit
-// Errors
-// Redaction
-// The forms a value takes once encoded (base64, URL, JSON, …), as the redactor masks them.
-// Templates
 export {
   AccessDeniedError,
   AllBackendsFailedError,
@@ -56,6 +53,8 @@ export {
   type RouteRule,
   type Router,
   type RouterOptions,
+  redactingDestination,
+  redactProcessOutput,
   renderProperties,
   renderTemplate,
   type SearchedLevel,
