@@ -13,9 +13,8 @@ import {
   SecretNotFoundError,
   type SecretRef,
 } from "@keyway/core/backend";
-import { DEFAULT_PREFIX } from "./options.js";
 import { duplicateError, VariableTable, variableValue } from "./read.js";
-import type { EnvSecretVariable } from "./variables.js";
+import { DEFAULT_PREFIX, type EnvSecretVariable } from "./variables.js";
 
 export { decodeSecretValue, decodeStrictBase64 } from "./decode.js";
 export { type EnvSecretVariable, readEnvsVariables, readSecretVariables } from "./variables.js";
@@ -73,8 +72,14 @@ export const createEnvBackend: (options?: EnvBackendOptions) => EnvBackend = def
     /** The schema's verdict on the options given, once (zod is imported only when there are some). */
     const check = () => {
       if (settings.prefix === undefined && settings.encoding === undefined) return;
-      checked ??= import("./options.js").then(({ envOptionsSchema }) => {
-        parseOptions(envOptionsSchema, { prefix: settings.prefix, encoding: settings.encoding }, name);
+      // Through the definition entry, which holds the schema: scripts/bundle-hot.mjs keeps it an
+      // import of the package, so the CLI's start-up bundle does not carry zod.
+      checked ??= import("./definition.js").then(({ definition }) => {
+        parseOptions(
+          definition.optionsSchema,
+          { prefix: settings.prefix, encoding: settings.encoding },
+          name,
+        );
       });
       return checked;
     };

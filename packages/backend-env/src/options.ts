@@ -5,8 +5,6 @@
  */
 import { z } from "zod";
 
-export const DEFAULT_PREFIX = "SECRET_";
-
 /** The options a file can set. */
 export const envOptionsSchema = z.strictObject({
   prefix: z.string().min(1).optional(),

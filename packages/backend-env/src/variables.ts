@@ -1,5 +1,8 @@
 /** Reading `SECRET_` and `ENV_` variables (pure; exported for tools such as `keyway redact`). */
 
+/** The prefix of the variables that hold secrets, as Kestra's. */
+export const DEFAULT_PREFIX = "SECRET_";
+
 /** One `SECRET_` variable, as found. */
 export interface EnvSecretVariable {
   /** The variable's name, e.g. `SECRET_API_TOKEN`. */
@@ -13,7 +16,7 @@ export interface EnvSecretVariable {
 /** Reads the `SECRET_` variables of `env`, sorted by variable name. */
 export function readSecretVariables(
   env: Readonly<Record<string, string | undefined>>,
-  prefix = "SECRET_",
+  prefix = DEFAULT_PREFIX,
 ): EnvSecretVariable[] {
   const found: EnvSecretVariable[] = [];
   for (const [variable, raw] of Object.entries(env)) {

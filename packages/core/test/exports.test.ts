@@ -19,7 +19,7 @@ describe("public exports", () => {
 
   it("the application entry stays small and holds none of core's internals", () => {
     const main = actual["."] ?? [];
-    expect(main.length).toBeLessThanOrEqual(52);
+    expect(main.length).toBeLessThanOrEqual(55); // about 50: each new name is a decision
     const internals = [
       "withDeadline",
       "loadSignal",
