@@ -11,6 +11,7 @@ const ts = createRequire(`${root}package.json`)("typescript");
 
 const ALIASES = [
   [/^@keyway\/core\/config$/, "packages/core/src/config/index.ts"],
+  [/^@keyway\/core\/backend$/, "packages/core/src/backend-kit/index.ts"],
   [/^@keyway\/core$/, "packages/core/src/index.ts"],
   [/^@keyway\/(backend-[a-z]+)\/definition$/, "packages/$1/src/definition.ts"],
   [/^@keyway\/(backend-[a-z]+|cli)$/, "packages/$1/src/index.ts"],
