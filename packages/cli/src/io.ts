@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type SearchedLevel, SecretNotFoundError, SecretsError } from "@keyway/core";
+import { CliError } from "./cli-error.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { decodeUtf8 } from "./utf8.js";
 
@@ -34,18 +35,8 @@ export function processIO(env: CliIO["env"]): CliIO {
   };
 }
 
+export { CliError } from "./cli-error.js";
 export { EXIT, exitCodeOf } from "./exit-codes.js";
-
-/** A failure the CLI reports with a message and an exit code (usage problems, bad input files). */
-export class CliError extends Error {
-  override readonly name = "CliError";
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.other,
-  ) {
-    super(message);
-  }
-}
 
 /** Reads all of stdin as bytes. */
 export async function readAll(stream: Readable): Promise<Buffer> {
