@@ -5,7 +5,7 @@
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
-import { MAX_PREFIX_LENGTH, TAG_PREFIX } from "./names.js";
+import { MAX_PREFIX_LENGTH, PREFIX_PATTERN, TAG_PREFIX } from "./names.js";
 
 /** The SDK's default provider chain (env, shared config/SSO, web identity, ECS, EC2 IMDS). */
 export interface DefaultCredentials {
@@ -130,10 +130,7 @@ export const readOnlySchema = z.discriminatedUnion("match", [
 export const prefixSchema = z
   .string()
   .max(MAX_PREFIX_LENGTH)
-  .regex(
-    /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/,
-    "use A-Z a-z 0-9 _ + = . @ - in parts separated by single '/'",
-  );
+  .regex(PREFIX_PATTERN, "use A-Z a-z 0-9 _ + = . @ - in parts separated by single '/'");
 
 /** The options of `type: aws` (an injected `client` cannot come from a file). */
 export const awsOptionsSchema = z.strictObject({
