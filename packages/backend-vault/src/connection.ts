@@ -7,9 +7,36 @@
 import { ConfigurationError, isSecretsError } from "@keyway/core/backend";
 import { VaultSession } from "./auth.js";
 import { createVaultClient, type VaultClient } from "./client.js";
-import { mapVaultError, vaultStatus } from "./errors.js";
+import { isPlain404, mapVaultError, vaultStatus } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
-import type { Call } from "./store.js";
+
+/** One request to Vault: what it is about (for error mapping), the signal, and what to send. */
+export type RequestOptions = { signal?: AbortSignal | undefined };
+export type Call = <T>(
+  ctx: {
+    operation: "read" | "write" | "list" | "delete";
+    path: string;
+    key?: string | undefined;
+    sensitive?: string[] | undefined;
+  },
+  signal: AbortSignal | undefined,
+  fn: (client: VaultClient, requestOptions: RequestOptions) => Promise<T>,
+) => Promise<T>;
+
+/** A KV answer: `data` holds the secret (or, for metadata, its versions). */
+export type Body = { data?: Record<string, unknown> | null } | undefined;
+
+/** A 404 that is a plain "nothing there" reads as undefined; any other error is thrown. */
+export const undefinedOn404 = (error: unknown): undefined => {
+  if (isPlain404(error)) return undefined;
+  throw error;
+};
+
+/** What the reads and writes work with. */
+export interface KvContext {
+  readonly settings: ResolvedOptions;
+  readonly call: Call;
+}
 
 export interface Connection {
   readonly client: VaultClient;
@@ -38,7 +65,7 @@ export async function connect(o: ResolvedOptions): Promise<Connection> {
   }
 }
 
-/** The {@link Call} every store operation goes through, over the connection `connection()` gives. */
+/** The {@link Call} every read and write goes through, over the connection `connection()` gives. */
 export function makeCall(connection: () => Promise<Connection>): Call {
   return async (ctx, signal, fn) => {
     const { client, session } = await connection();

@@ -4,7 +4,7 @@
  * `{ "value": "…" }`; read-only mode (`readOnlyPath`) reads any path as one JSON secret whose
  * fields are sub-keys. Auth: token, AppRole, userpass, Kubernetes, with re-login before expiry.
  * What every backend does (options, lazy client, reference and value checks, error wrapping) is
- * defineBackend's; the store (store.ts) reads and writes.
+ * defineBackend's; read.ts and write.ts hold the KV requests.
  */
 import {
   type BackendOperations,
@@ -23,7 +23,8 @@ import { connect, makeCall } from "./connection.js";
 import { parseVersion, wellFormed } from "./kv.js";
 import { mapLimit } from "./limit.js";
 import { renameTimeout, type VaultBackendOptions, vaultBackendSchema } from "./options.js";
-import { createStore } from "./store.js";
+import { currentVersion, listKeys, readValue } from "./read.js";
+import { removeSecret, writeValue } from "./write.js";
 
 export type { VaultAuth } from "./auth.js";
 export type { VaultClient } from "./client.js";
@@ -78,9 +79,9 @@ export const createVaultBackend: (options?: VaultBackendOptions) => VaultBackend
   mapError: (error, { backend }) =>
     new BackendUnavailableError("The Vault request failed.", { backend, cause: error }),
   operations: ({ name, settings: o, client, fail, checkValue }) => {
-    const store = createStore(o, makeCall(client));
+    const kv = { settings: o, call: makeCall(client) };
     const ops: BackendOperations & Pick<VaultBackend, "putWithCas"> = {
-      get: (ref, opts) => store.read(ref, parseVersion(opts.version, o.kvVersion, name), opts.signal),
+      get: (ref, opts) => readValue(kv, ref, parseVersion(opts.version, o.kvVersion, name), opts.signal),
       getMany: async (refs, opts) => {
         const values = await mapLimit(refs, o.concurrency, (ref) =>
           ops.get(ref, opts).catch((error: unknown) => fail(error, { operation: "get", key: ref.key })),
@@ -89,7 +90,7 @@ export const createVaultBackend: (options?: VaultBackendOptions) => VaultBackend
         for (const [i, ref] of refs.entries()) if (values[i]) result.set(ref, values[i]);
         return result;
       },
-      list: (namespace, opts) => store.list(namespace, opts.tenant, opts.signal),
+      list: (namespace, opts) => listKeys(kv, namespace, opts.tenant, opts.signal),
       /** Loads node-vault, builds the client and, for a login method, logs in (a token is not checked). */
       prepare: async ({ signal }) => (await client()).session.ensure(signal),
       async putWithCas(input, value, version, metadata, opts) {
@@ -104,18 +105,18 @@ export const createVaultBackend: (options?: VaultBackendOptions) => VaultBackend
         // The checks `put` gets from the kit, then this backend's own.
         const ref = validateRef(input);
         wellFormed(ref, checkValue(value), name);
-        await store.write(ref, value, metadata, version, opts?.signal);
+        await writeValue(kv, ref, value, metadata, version, opts?.signal);
       },
     };
     // KV v1 keeps no versions, and its only read is the value: no probe, so `router.watch` falls
     // back to reading the value and comparing it in memory (see watch.ts in @keyway/core).
-    if (o.kvVersion === 2) ops.probeVersion = (ref, opts) => store.version(ref, opts.signal);
+    if (o.kvVersion === 2) ops.probeVersion = (ref, opts) => currentVersion(kv, ref, opts.signal);
     if (!o.readOnly) {
       ops.put = async (ref, value, metadata, opts) => {
         wellFormed(ref, value, name);
-        await store.write(ref, value, metadata, undefined, opts.signal);
+        await writeValue(kv, ref, value, metadata, undefined, opts.signal);
       };
-      ops.delete = (ref, opts) => store.remove(ref, opts.signal);
+      ops.delete = (ref, opts) => removeSecret(kv, ref, opts.signal);
     }
     return ops;
   },

@@ -184,3 +184,14 @@ export function parseVersion(
   }
   return Number(version);
 }
+
+/**
+ * True for KV v2 metadata of a path that holds no version: a create cut off after its metadata
+ * write (see `write`), or metadata another tool wrote alone. Such a path is not a secret. (A path
+ * whose current version is soft-deleted does have a version: reads say SecretDisabledError.)
+ */
+export function isUnwritten(metadata: Record<string, unknown>): boolean {
+  const versions = metadata.versions;
+  const none = typeof versions === "object" && versions !== null && Object.keys(versions).length === 0;
+  return metadata.current_version === 0 || none;
+}
