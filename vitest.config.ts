@@ -14,6 +14,7 @@ const alias = [
   { find: /^@keyway\/core\/config\/default$/, replacement: src("core", "config/default.ts") },
   { find: /^@keyway\/core\/otel$/, replacement: src("core", "otel.ts") },
   { find: /^@keyway\/core\/document$/, replacement: src("core", "document.ts") },
+  { find: /^@keyway\/core\/backend$/, replacement: src("core", "backend-kit/index.ts") },
   { find: /^@keyway\/core$/, replacement: src("core") },
   { find: /^@keyway\/test-servers$/, replacement: src("test-servers") },
   { find: /^@keyway\/test-servers\/([a-z-]+)$/, replacement: here("./packages/test-servers/src/$1.ts") },

@@ -6,13 +6,8 @@
 // (the test in test/meta/examples.test.ts passes hostile ones).
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { createEnvBackend } from "@keyway/backend-env";
-import {
-  CHANNELS,
-  createMemoryBackend,
-  createRouter,
-  pinoRedactionHooks,
-  renderProperties,
-} from "@keyway/core";
+import { createMemoryBackend, createRouter, pinoRedactionHooks, renderProperties } from "@keyway/core";
+import { CHANNELS } from "@keyway/core/otel";
 import pino from "pino";
 import { parse } from "yaml";
 

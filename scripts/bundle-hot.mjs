@@ -17,6 +17,17 @@ const bundle = await rolldown({
   input: entry,
   platform: "node",
   external: ["@keyway/core/config"],
+  plugins: [
+    {
+      // The env backend checks given options on first use through its definition entry (which
+      // loads zod): kept an import of that entry, by package name, so zod stays out of this file.
+      name: "keyway-env-definition",
+      resolveId: (source, importer) =>
+        source === "./definition.js" && /backend-env[\\/]dist[\\/]index\.js$/.test(importer ?? "")
+          ? { id: "@keyway/backend-env/definition", external: true }
+          : null,
+    },
+  ],
   logLevel: "warn",
 });
 // lru-cache's licence asks that its text or a link travel with every copy.

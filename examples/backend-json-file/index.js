@@ -23,13 +23,13 @@ import {
   SecretNotFoundError,
   SecretValue,
   validateRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import { z } from "zod";
 
 /**
- * @typedef {import("@keyway/core").SecretBackend} SecretBackend
- * @typedef {import("@keyway/core").SecretRef} SecretRef
- * @typedef {import("@keyway/core").PutMetadata} PutMetadata
+ * @typedef {import("@keyway/core/backend").SecretBackend} SecretBackend
+ * @typedef {import("@keyway/core/backend").SecretRef} SecretRef
+ * @typedef {import("@keyway/core/backend").PutMetadata} PutMetadata
  * @typedef {{ value: string, description?: string, tags?: Record<string, string>, updatedAt?: string }} Entry
  * @typedef {Record<string, Record<string, string | Entry>>} Contents
  */
@@ -215,7 +215,7 @@ const optionsSchema = z.strictObject({
 /**
  * What keyway.yaml loads when a backend's `type:` is this package: the options schema (the only
  * validator of its options) and how to create the backend. Not connected yet: files are read on use.
- * @type {import("@keyway/core").BackendDefinition<z.infer<typeof optionsSchema>>}
+ * @type {import("@keyway/core/backend").BackendDefinition<z.infer<typeof optionsSchema>>}
  */
 export const definition = {
   type: "json-file",

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { BackendCallEvent } from "@keyway/core";
+import type { BackendCallEvent } from "@keyway/core/otel";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { awsBackend, configDir, findLeak, keyway, recordChannels, serversMissing } from "./helpers.js";

@@ -7,7 +7,6 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { createAzureBackend } from "@keyway/backend-azure";
 import { createEnvBackend } from "@keyway/backend-env";
 import {
-  CHANNELS,
   createMemoryBackend,
   createRouter,
   InvalidReferenceError,
@@ -16,6 +15,7 @@ import {
   type SecretBackend,
   type SecretRef,
 } from "@keyway/core";
+import { CHANNELS } from "@keyway/core/otel";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBackend, runId } from "./support/backends.js";

@@ -7,9 +7,7 @@ import diagnostics from "node:diagnostics_channel";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import { printedForms } from "@keyway/backend-test-suite";
 import {
-  type BackendCallEvent,
   BackendUnavailableError,
-  CHANNELS,
   createRouter,
   type Router,
   type SecretBackend,
@@ -17,6 +15,7 @@ import {
   type SecretsError,
   type VersionChange,
 } from "@keyway/core";
+import { type BackendCallEvent, CHANNELS } from "@keyway/core/otel";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { countingClient } from "../../packages/backend-gcp/test/emulator.js";
 import { BACKENDS, type BackendServer, directBackend, makeBackend, runId, seed } from "./support/backends.js";

@@ -15,7 +15,7 @@ import {
   type SecretsError,
   safeIdentifier,
   sanitizeCause,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** What the mapping needs to know about the call that failed. */
 export interface ErrorContext {

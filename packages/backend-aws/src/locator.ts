@@ -3,7 +3,13 @@
  * name prefix (read-only `prefix`), or by `keyway:` tags on secrets of any name (read-only `tags`).
  */
 import type { Filter, SecretListEntry } from "@aws-sdk/client-secrets-manager";
-import { ConfigurationError, isValidKey, SecretNotFoundError, type SecretRef } from "@keyway/core";
+import {
+  ConfigurationError,
+  isValidKey,
+  type SecretListing,
+  SecretNotFoundError,
+  type SecretRef,
+} from "@keyway/core/backend";
 import {
   namespaceNamePrefix,
   parseSecretName,
@@ -12,6 +18,7 @@ import {
   TAG_NAMESPACE,
   tagRecord,
   tagsMatchRef,
+  userTags,
 } from "./names.js";
 import type { AwsReadOnlyOption } from "./options.js";
 import { type Context, listAll } from "./read.js";
@@ -100,4 +107,26 @@ export function locatorFor(ctx: Context, prefix: string, readOnly: AwsReadOnlyOp
   if (readOnly?.match === "tags") return tagLocator(ctx, readOnly.tags);
   if (readOnly?.match === "prefix") return prefixLocator(readOnly.namePrefix);
   return nameLocator(prefix);
+}
+
+/** The keys stored directly in a namespace, each once, with their listing metadata (unsorted). */
+export async function listKeys(
+  ctx: Context,
+  locator: Locator,
+  namespace: string,
+  tenant: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<SecretListing[]> {
+  const listed = new Map<string, SecretListing>();
+  for (const entry of await listAll(ctx, locator.listFilters(namespace, tenant), signal)) {
+    const key = locator.keyOf(entry, namespace, tenant);
+    if (key === undefined || listed.has(key)) continue;
+    const metadata = {
+      description: entry.Description,
+      tags: userTags(tagRecord(entry.Tags)),
+      updatedAt: entry.LastChangedDate,
+    };
+    listed.set(key, { key, metadata });
+  }
+  return [...listed.values()];
 }

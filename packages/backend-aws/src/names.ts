@@ -17,7 +17,7 @@ import {
   isValidTenant,
   MAX_NAMESPACE_LENGTH,
   type SecretRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** The tenant part of a name when the ref has no tenant. */
 export const NO_TENANT = "_";
@@ -27,9 +27,9 @@ export const MAX_SECRET_NAME_LENGTH = 512;
 const MAX_FIELDS_LENGTH = 1 + 63 + 1 + MAX_NAMESPACE_LENGTH + 1 + 255;
 /** So that every valid ref fits in `MAX_SECRET_NAME_LENGTH` (512, AWS's limit). */
 export const MAX_PREFIX_LENGTH = MAX_SECRET_NAME_LENGTH - MAX_FIELDS_LENGTH;
-/** AWS name characters, as `/`-separated non-empty parts (no leading, trailing or double `/`). */
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const PREFIX = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
+/** AWS name characters, as `/`-separated non-empty parts (no leading, trailing or double `/`). */
+export const PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
 
 /** Tags Keyway puts on every secret it writes (as Kestra's managed mode does). */
 export const TAG_PREFIX = "keyway:";
@@ -37,10 +37,6 @@ export const TAG_NAMESPACE = "keyway:namespace";
 export const TAG_KEY = "keyway:key";
 export const TAG_TENANT = "keyway:tenant";
 export const TAG_DEPLOYMENT = "keyway:prefix";
-
-export function isValidPrefix(prefix: unknown): prefix is string {
-  return typeof prefix === "string" && prefix.length <= MAX_PREFIX_LENGTH && PREFIX.test(prefix);
-}
 
 /** The AWS secret name of a (validated) ref. */
 export function secretName(prefix: string, ref: SecretRef): string {

@@ -1,10 +1,11 @@
 /**
- * The options of the AWS backend and their eager check (no zod here: importing the package stays
- * cheap; `definition.ts` has the schema for `keyway.yaml`). Messages never echo a credential.
+ * The options of the AWS backend: their types (documented for users), the zod schemas (the only
+ * validator: `keyway.yaml` through definition.ts, `createAwsBackend` through defineBackend) and
+ * the defaults. Messages never echo a value (an option may be a credential).
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ConfigurationError } from "@keyway/core";
-import { isValidPrefix, MAX_PREFIX_LENGTH, TAG_PREFIX } from "./names.js";
+import { z } from "zod";
+import { MAX_PREFIX_LENGTH, PREFIX_PATTERN, TAG_PREFIX } from "./names.js";
 
 /** The SDK's default provider chain (env, shared config/SSO, web identity, ECS, EC2 IMDS). */
 export interface DefaultCredentials {
@@ -87,130 +88,116 @@ export interface AwsBackendOptions {
   client?: SecretsManagerClient | undefined;
 }
 
-/** Options after the check, with defaults applied. */
-export interface ResolvedOptions {
-  readonly name: string;
-  readonly prefix: string;
-  readonly requestTimeoutMs: number;
-  readonly readOnly: AwsReadOnlyOption | undefined;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly forceDelete: boolean;
-  readonly recoveryWindowDays: number;
-}
+const text = z.string().min(1);
+const url = z.url({ protocol: /^https?$/ });
+const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
 
-function fail(message: string): never {
-  throw new ConfigurationError(`AWS backend: ${message}`);
-}
-const isString = (v: unknown, min = 1) => typeof v === "string" && v.length >= min;
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+export const defaultCredentialsSchema = z.strictObject({
+  type: z.literal("default"),
+  profile: text.optional(),
+});
 
-function checkUrl(value: unknown, option: string): void {
-  if (value === undefined) return;
-  let ok = false;
-  try {
-    ok = typeof value === "string" && /^https?:$/.test(new URL(value).protocol);
-  } catch {
-    // ok stays false
-  }
-  if (!ok) fail(`'${option}' must be an http(s) URL.`);
-}
+export const staticCredentialsSchema = z.strictObject({
+  type: z.literal("static"),
+  accessKeyId: text,
+  secretAccessKey: text,
+  sessionToken: text.optional(),
+});
 
-function checkCredentials(c: unknown, path = "credentials"): void {
-  if (c === undefined) return;
-  if (!isObject(c)) fail(`'${path}' must be an object with a 'type'.`);
-  if (c.type === "default") {
-    if (c.profile !== undefined && !isString(c.profile))
-      fail(`'${path}.profile' must be a non-empty string.`);
-  } else if (c.type === "static") {
-    if (!isString(c.accessKeyId) || !isString(c.secretAccessKey)) {
-      fail(`'${path}' of type static needs non-empty 'accessKeyId' and 'secretAccessKey'.`);
-    }
-    if (c.sessionToken !== undefined && !isString(c.sessionToken))
-      fail(`'${path}.sessionToken' must be a non-empty string.`);
-  } else if (c.type === "assumeRole" && path === "credentials") {
-    if (!isString(c.roleArn) || !String(c.roleArn).startsWith("arn:"))
-      fail(`'${path}.roleArn' must be a role ARN.`);
-    const d = c.durationSeconds;
-    if (d !== undefined && !(Number.isInteger(d) && (d as number) >= 900 && (d as number) <= 43_200)) {
-      fail(`'${path}.durationSeconds' must be an integer from 900 to 43200.`);
-    }
-    for (const k of ["roleSessionName", "externalId", "stsRegion"] as const) {
-      if (c[k] !== undefined && !isString(c[k])) fail(`'${path}.${k}' must be a non-empty string.`);
-    }
-    checkUrl(c.stsEndpoint, `${path}.stsEndpoint`);
-    checkCredentials(c.source, `${path}.source`);
-  } else {
-    fail(
-      `'${path}.type' must be ${path === "credentials" ? '"default", "static" or "assumeRole"' : '"default" or "static"'}.`,
-    );
-  }
-}
+export const assumeRoleCredentialsSchema = z.strictObject({
+  type: z.literal("assumeRole"),
+  roleArn: z.string().startsWith("arn:"),
+  roleSessionName: text.optional(),
+  externalId: text.optional(),
+  durationSeconds: z.int().min(900).max(43_200).optional(),
+  source: z.discriminatedUnion("type", [defaultCredentialsSchema, staticCredentialsSchema]).optional(),
+  stsRegion: text.optional(),
+  stsEndpoint: url.optional(),
+});
 
-function checkTags(tags: unknown, option: string, allowKeyway: boolean): void {
-  if (tags === undefined) return;
-  if (!isObject(tags)) fail(`'${option}' must be an object of strings.`);
-  for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== "string") fail(`'${option}' values must be strings.`);
-    if (!allowKeyway && k.startsWith(TAG_PREFIX))
-      fail(`'${option}' cannot set '${TAG_PREFIX}' tags: Keyway sets them.`);
-  }
-}
+export const credentialsSchema = z.discriminatedUnion("type", [
+  defaultCredentialsSchema,
+  staticCredentialsSchema,
+  assumeRoleCredentialsSchema,
+]);
 
-function checkReadOnly(r: unknown): void {
-  if (r === undefined) return;
-  if (!isObject(r)) fail(`'readOnly' must be { match: "names" | "tags" | "prefix" }.`);
-  if (r.match === "tags") checkTags(r.tags, "readOnly.tags", true);
-  else if (r.match === "prefix") {
-    if (!isString(r.namePrefix) || !/^[A-Za-z0-9/_+=.@-]+$/.test(r.namePrefix as string)) {
-      fail(`'readOnly.namePrefix' must be a non-empty string of A-Z a-z 0-9 / _ + = . @ -.`);
-    }
-  } else if (r.match !== "names") fail(`'readOnly.match' must be "names", "tags" or "prefix".`);
-}
+export const readOnlySchema = z.discriminatedUnion("match", [
+  z.strictObject({ match: z.literal("names") }),
+  z.strictObject({ match: z.literal("tags"), tags: tagMap.optional() }),
+  z.strictObject({ match: z.literal("prefix"), namePrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]+$/) }),
+]);
 
-/** Checks option shapes and applies defaults. @throws ConfigurationError naming the option. */
-export function resolveOptions(options: AwsBackendOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) fail("options must be an object.");
-  const o: AwsBackendOptions = options;
-  if (o.name !== undefined && !isString(o.name)) fail(`'name' must be a non-empty string.`);
-  if (o.region !== undefined && !/^[a-z0-9-]{1,32}$/.test(String(o.region)))
-    fail(`'region' must look like "eu-west-1".`);
-  checkUrl(o.endpoint, "endpoint");
-  checkCredentials(o.credentials);
-  const prefix = o.prefix ?? "keyway";
-  if (!isValidPrefix(prefix)) {
-    fail(
-      `'prefix' must be 1-${MAX_PREFIX_LENGTH} characters of A-Z a-z 0-9 _ + = . @ - in parts separated by single '/'.`,
-    );
-  }
-  const timeout = o.requestTimeoutMs ?? 10_000;
-  if (!Number.isInteger(timeout) || timeout <= 0) fail(`'requestTimeoutMs' must be a positive integer.`);
-  checkReadOnly(o.readOnly);
-  checkTags(o.tags, "tags", false);
-  if (o.forceDelete !== undefined && typeof o.forceDelete !== "boolean")
-    fail(`'forceDelete' must be a boolean.`);
-  const window = o.recoveryWindowDays ?? 7;
-  if (!Number.isInteger(window) || window < 7 || window > 30)
-    fail(`'recoveryWindowDays' must be an integer from 7 to 30.`);
-  if (o.client !== undefined) {
-    if (!isObject(o.client) || typeof (o.client as { send?: unknown }).send !== "function") {
-      fail(`'client' must be a SecretsManagerClient.`);
-    }
-    const clash = (["region", "endpoint", "credentials", "requestTimeoutMs"] as const).filter(
-      (k) => o[k] !== undefined,
-    );
-    if (clash.length > 0)
-      fail(
-        `'client' is given, so ${clash.map((k) => `'${k}'`).join(", ")} would be ignored: configure the client instead.`,
-      );
-  }
-  return {
-    name: o.name ?? "aws",
-    prefix,
-    requestTimeoutMs: timeout,
-    readOnly: o.readOnly,
+export const prefixSchema = z
+  .string()
+  .max(MAX_PREFIX_LENGTH)
+  .regex(PREFIX_PATTERN, "use A-Z a-z 0-9 _ + = . @ - in parts separated by single '/'");
+
+/** The options of `type: aws` (an injected `client` cannot come from a file). */
+export const awsOptionsSchema = z.strictObject({
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/)
+    .optional(),
+  endpoint: url.optional(),
+  credentials: credentialsSchema.optional(),
+  prefix: prefixSchema.optional(),
+  requestTimeoutMs: z.int().positive().optional(),
+  readOnly: readOnlySchema.optional(),
+  tags: tagMap
+    .refine(
+      (tags) => Object.keys(tags).every((k) => !k.startsWith(TAG_PREFIX)),
+      `'${TAG_PREFIX}' tags are Keyway's`,
+    )
+    .optional(),
+  forceDelete: z.boolean().optional(),
+  recoveryWindowDays: z.int().min(7).max(30).optional(),
+});
+
+const isClient = (c: unknown): c is SecretsManagerClient =>
+  typeof c === "object" && c !== null && typeof (c as { send?: unknown }).send === "function";
+/** Options a configured client replaces. */
+const CLIENT_SETS = ["region", "endpoint", "credentials", "requestTimeoutMs"] as const;
+
+/**
+ * The options of `createAwsBackend`: the file's, a `name` and an injected `client`, with the
+ * defaults applied.
+ */
+export const awsBackendSchema = awsOptionsSchema
+  .extend({
+    name: z.string().min(1).optional(),
+    client: z.custom<SecretsManagerClient>(isClient, "must be a SecretsManagerClient").optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.client === undefined) return;
+    for (const option of CLIENT_SETS)
+      if (o[option] !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [option],
+          message: "would be ignored, since 'client' is given: configure the client instead",
+        });
+  })
+  .transform((o) => ({
+    ...o,
+    prefix: o.prefix ?? "keyway",
+    requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
     tags: { ...o.tags },
     forceDelete: o.forceDelete ?? false,
-    recoveryWindowDays: window,
-  };
+    recoveryWindowDays: o.recoveryWindowDays ?? 7,
+  }));
+
+/**
+ * The options without the marks the AWS SDK writes into a credentials object it was given
+ * (`$source`, for its usage metrics): an application may pass Keyway the object it gave its own
+ * client, and the strict schema would refuse the SDK's keys as unknown options.
+ */
+export function withoutSdkMarks(options: AwsBackendOptions): AwsBackendOptions {
+  const clean = <T extends object | undefined>(o: T): T =>
+    o && (Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("$"))) as T);
+  const credentials = clean(options?.credentials);
+  if (credentials?.type === "assumeRole") credentials.source = clean(credentials.source);
+  return credentials === undefined ? options : { ...options, credentials };
 }
+
+/** The options after the schema, defaults applied. */
+export type AwsSettings = z.output<typeof awsBackendSchema>;

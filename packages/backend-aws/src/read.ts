@@ -12,11 +12,12 @@ import {
   type GetManyResult,
   InvalidReferenceError,
   InvalidSecretValueError,
+  isSecretsError,
   SecretNotFoundError,
   type SecretRef,
   type SecretsError,
   SecretValue,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type { Call } from "./client.js";
 import { batchEntryError, mapAwsError } from "./errors.js";
 
@@ -196,4 +197,38 @@ export async function listAll(
     throw mapAwsError(error, { backend: ctx.backend, secrets: ctx.secrets });
   }
   return entries;
+}
+
+/**
+ * `getMany` over refs already checked: BatchGetSecretValue for AWSCURRENT (a ref whose name
+ * cannot be formed gets its error); it reads AWSCURRENT only, so with a version each ref is read
+ * alone (`readOne`, which returns its error rather than throwing).
+ */
+export async function readBatch(
+  ctx: Context,
+  idOf: (ref: SecretRef) => string,
+  refs: readonly SecretRef[],
+  options: { signal?: AbortSignal | undefined; version?: string | undefined },
+  readOne: (ref: SecretRef) => Promise<SecretValue | SecretsError>,
+): Promise<GetManyResult> {
+  const out: GetManyResult = new Map();
+  const named: Array<{ ref: SecretRef; id: string }> = [];
+  for (const ref of refs) {
+    try {
+      named.push({ ref, id: idOf(ref) });
+    } catch (error) {
+      out.set(
+        ref,
+        isSecretsError(error)
+          ? error
+          : mapAwsError(error, { backend: ctx.backend, key: ref.key, secrets: ctx.secrets }),
+      );
+    }
+  }
+  const read: GetManyResult =
+    options.version === undefined
+      ? await readMany(ctx, named, options.signal)
+      : new Map(await Promise.all(named.map(async ({ ref }) => [ref, await readOne(ref)] as const)));
+  for (const [ref, value] of read) out.set(ref, value);
+  return out;
 }

@@ -9,7 +9,12 @@
  * A value always lands before its metadata: a put that fails half way leaves the new value
  * with the old description, never an old value with the new one.
  */
-import { type PutMetadata, SecretNotFoundError, type SecretRef, type SecretsError } from "@keyway/core";
+import {
+  type PutMetadata,
+  SecretNotFoundError,
+  type SecretRef,
+  type SecretsError,
+} from "@keyway/core/backend";
 import { isAwsError, isPendingDeletion, mapAwsError } from "./errors.js";
 import { keywayTags, secretName, tagRecord, userTags } from "./names.js";
 import type { Context } from "./read.js";

@@ -45,6 +45,11 @@ describe("createAwsBackend options", () => {
     expect(() => createAwsBackend(options)).toThrow(ConfigurationError);
   });
 
+  it("accepts a credentials object the AWS SDK has marked ($source), as an app's own client leaves it", () => {
+    const credentials = { type: "static" as const, accessKeyId: "a", secretAccessKey: "b", $source: {} };
+    expect(() => createAwsBackend({ region: "eu-west-1", credentials })).not.toThrow();
+  });
+
   it("never echoes a credential when refusing options", () => {
     const error = (() => {
       try {

@@ -16,7 +16,7 @@ import {
   SecretNotFoundError,
   type SecretsError,
   sanitizeCause,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** What was being done, which decides how a 400 or a 404 reads. */
 export type Operation = "get" | "put" | "delete" | "list";

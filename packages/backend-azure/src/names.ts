@@ -26,7 +26,7 @@
  * starts in lower mode, the encoded `<prefix>-0<tenant>-0<namespace>-0` is a string prefix of
  * exactly the names in that namespace.
  */
-import { formatRef, InvalidReferenceError, type SecretRef } from "@keyway/core";
+import { formatRef, InvalidReferenceError, type SecretRef } from "@keyway/core/backend";
 
 /** Key Vault's longest secret name. */
 export const MAX_NAME_LENGTH = 127;

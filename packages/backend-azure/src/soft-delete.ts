@@ -5,7 +5,7 @@
  * level says so before any purge is sent (`Recoverable`, `CustomizedRecoverable`... have no
  * `Purgeable`); a 403 "purge protection is enabled" from Azure is mapped the same way.
  */
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 import type { AzureSecretClient } from "./client.js";
 import { isDeletedConflict, statusOf } from "./errors.js";
 import { sleep } from "./wait.js";

@@ -9,7 +9,7 @@ import {
   SecretDisabledError,
   type SecretMetadata,
   SecretValue,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** Key Vault's largest value: 25 KiB. */
 export const MAX_VALUE_BYTES = 25_600;

@@ -3,7 +3,7 @@
  * caller: every wait honours the caller's signal, and a poll count bounds it when none is given.
  */
 import { setTimeout } from "node:timers/promises";
-import { BackendUnavailableError } from "@keyway/core";
+import { BackendUnavailableError } from "@keyway/core/backend";
 
 /** Polls of a delete or recovery in progress before giving up (without a signal, the only bound). */
 export const MAX_POLLS = 120;

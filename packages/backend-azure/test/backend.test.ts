@@ -63,7 +63,7 @@ describe("options are checked in the factory", () => {
     ["an unknown credential field", { vaultUrl: VAULT, credential: { type: "managedIdentity", secret } }],
     ["a prefix with a slash", { vaultUrl: VAULT, prefix: "a/b" }],
     ["a CA that is not PEM", { vaultUrl: VAULT, ca: "not a certificate" }],
-    ["a zero timeout", { vaultUrl: VAULT, timeoutMs: 0 }],
+    ["a zero timeout", { vaultUrl: VAULT, requestTimeoutMs: 0 }],
     ["a reserved default tag", { vaultUrl: VAULT, tags: { "keyway-key": "x" } }],
   ])("refuses %s with ConfigurationError, echoing no credential", (_label, options) => {
     const error = (() => {
@@ -170,7 +170,7 @@ describe("get", () => {
   it("sends the encoded name and honours the per-request timeout and signal", async () => {
     const client = fakeClient({ getSecret: vi.fn(async () => secret({})) });
     const signal = new AbortController().signal;
-    await backendWith(client, { timeoutMs: 1234 }).get(ref, { signal });
+    await backendWith(client, { requestTimeoutMs: 1234 }).get(ref, { signal });
     expect(client.getSecret).toHaveBeenCalledWith(encodeName("keyway", ref), {
       abortSignal: signal,
       requestOptions: { timeout: 1234 },
@@ -312,7 +312,7 @@ describe("through the real SDK pipeline, without a vault", () => {
       const backend = createAzureBackend({
         vaultUrl: `https://127.0.0.1:${port}`,
         credential,
-        timeoutMs: 300,
+        requestTimeoutMs: 300,
       });
       const started = Date.now();
       await expect(backend.get(ref)).rejects.toBeInstanceOf(BackendUnavailableError);
@@ -324,7 +324,11 @@ describe("through the real SDK pipeline, without a vault", () => {
   });
 
   it("a closed port is BackendUnavailableError, never not-found", async () => {
-    const backend = createAzureBackend({ vaultUrl: "https://127.0.0.1:9", credential, timeoutMs: 2_000 });
+    const backend = createAzureBackend({
+      vaultUrl: "https://127.0.0.1:9",
+      credential,
+      requestTimeoutMs: 2_000,
+    });
     await expect(backend.get(ref)).rejects.toBeInstanceOf(BackendUnavailableError);
     await expect(backend.list?.("company")).rejects.toBeInstanceOf(BackendUnavailableError);
   });

@@ -1,12 +1,7 @@
 /** `type: env` in `keyway.yaml`. */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
-import { z } from "zod";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { createEnvBackend, type EnvBackendOptions } from "./index.js";
-
-const optionsSchema = z.strictObject({
-  prefix: z.string().min(1).optional(),
-  encoding: z.enum(["base64", "raw"]).optional(),
-});
+import { envOptionsSchema } from "./options.js";
 
 /**
  * The variables the env backend reads: every variable with its prefix (`SECRET_` by default),
@@ -16,7 +11,7 @@ export const credentialVariables: CredentialVariables = { secret: ["SECRET_*"], 
 
 export const definition: BackendDefinition<EnvBackendOptions> = {
   type: "env",
-  optionsSchema,
+  optionsSchema: envOptionsSchema,
   create: (options, { name, env }) => createEnvBackend({ ...options, name, env }),
   credentialVariables: (options) =>
     options.prefix === undefined ? credentialVariables : { secret: [`${options.prefix}*`], locator: [] },

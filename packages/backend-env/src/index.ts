@@ -5,19 +5,19 @@
  * again only when its version is probed (`router.watch`), see `probeVersion`.
  */
 import {
-  type BackendCapabilities,
-  ConfigurationError,
-  InvalidSecretValueError,
+  defineBackend,
   isValidKey,
+  parseOptions,
   type SecretBackend,
   type SecretListing,
   SecretNotFoundError,
-  SecretValue,
-  validateRef,
-} from "@keyway/core";
-import { decodeSecretValue } from "./decode.js";
+  type SecretRef,
+} from "@keyway/core/backend";
+import { duplicateError, VariableTable, variableValue } from "./read.js";
+import { DEFAULT_PREFIX, type EnvSecretVariable } from "./variables.js";
 
 export { decodeSecretValue, decodeStrictBase64 } from "./decode.js";
+export { type EnvSecretVariable, readEnvsVariables, readSecretVariables } from "./variables.js";
 
 /** Options of {@link createEnvBackend}. */
 export interface EnvBackendOptions {
@@ -33,91 +33,25 @@ export interface EnvBackendOptions {
   onWarning?: ((message: string) => void) | undefined;
 }
 
-/** One `SECRET_` variable, as found. */
-export interface EnvSecretVariable {
-  /** The variable's name, e.g. `SECRET_API_TOKEN`. */
-  readonly variable: string;
-  /** The key, upper-cased, e.g. `API_TOKEN`. */
-  readonly key: string;
-  /** The variable's text before decoding. */
-  readonly raw: string;
-}
-
 /** The env backend's own extra: every variable it read, for redaction of raw text. */
 export interface EnvBackend extends SecretBackend {
   /** Every `SECRET_` variable, valid or not (for `keyway redact`: plaintext put there by mistake). */
   variables(): readonly EnvSecretVariable[];
 }
 
-/** Reads the `SECRET_` variables of `env` (pure; exported for tools such as `keyway redact`). */
-export function readSecretVariables(
-  env: Readonly<Record<string, string | undefined>>,
-  prefix = "SECRET_",
-): EnvSecretVariable[] {
-  const found: EnvSecretVariable[] = [];
-  for (const [variable, raw] of Object.entries(env)) {
-    if (raw === undefined || !variable.startsWith(prefix)) continue;
-    found.push({ variable, key: variable.slice(prefix.length).toUpperCase(), raw });
-  }
-  return found.sort((a, b) => (a.variable < b.variable ? -1 : 1));
-}
-
 /**
- * `{{ envs.name }}`: variables with the prefix, prefix removed, name lower-cased. Not decoded, not
- * secrets (Kestra >= 0.23 uses `ENV_`).
- */
-export function readEnvsVariables(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  prefix = "ENV_",
-): Record<string, string> {
-  const envs: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && name.startsWith(prefix)) envs[name.slice(prefix.length).toLowerCase()] = value;
-  }
-  return envs;
-}
-
-/**
- * Creates the env backend.
+ * Creates the env backend. `prefix` and `encoding` are checked by the schema in options.ts on
+ * first use (a wrong one fails every call with ConfigurationError), so importing this package
+ * never loads zod.
  * @example
  * // SECRET_API_TOKEN=dDBrZW4= (base64 of "t0ken")
  * const backend = createEnvBackend();
  * (await backend.get({ namespace: "", key: "api_token" })).reveal(); // "t0ken"
  */
-export function createEnvBackend(options: EnvBackendOptions = {}): EnvBackend {
-  const name = options.name ?? "env";
-  const encoding = options.encoding ?? "base64";
-  if (encoding !== "base64" && encoding !== "raw") {
-    throw new ConfigurationError(`Env backend option 'encoding' must be "base64" or "raw".`);
-  }
-  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KeywayWarning"));
-  const source = options.env ?? process.env;
-  const prefix = options.prefix ?? "SECRET_";
-  let variables = readSecretVariables(source, prefix);
-  const byKey = new Map<string, EnvSecretVariable[]>();
-  for (const v of variables) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
-  /** Per key: how often a probe found its variables changed since creation. */
-  const changes = new Map<string, number>();
-
-  /** Reads the variables of one key again; when they differ from those held, holds the new ones. */
-  const reread = (key: string): EnvSecretVariable[] | undefined => {
-    const now = readSecretVariables(source, prefix).filter((v) => v.key === key);
-    const held = byKey.get(key) ?? [];
-    const same =
-      now.length === held.length &&
-      now.every((v, i) => v.variable === held[i]?.variable && v.raw === held[i]?.raw);
-    if (!same) {
-      changes.set(key, (changes.get(key) ?? 0) + 1);
-      if (now.length > 0) byKey.set(key, now);
-      else byKey.delete(key);
-      variables = [...variables.filter((v) => v.key !== key), ...now].sort((a, b) =>
-        a.variable < b.variable ? -1 : 1,
-      );
-    }
-    return byKey.get(key);
-  };
-
-  const capabilities: BackendCapabilities = {
+export const createEnvBackend: (options?: EnvBackendOptions) => EnvBackend = defineBackend({
+  vendor: "the environment",
+  defaultName: "env",
+  capabilities: () => ({
     write: false,
     list: true,
     batch: false,
@@ -125,62 +59,68 @@ export function createEnvBackend(options: EnvBackendOptions = {}): EnvBackend {
     caseSensitiveKeys: false,
     global: true,
     maxValueBytes: 128 * 1024,
-  };
-
-  return {
-    name,
-    capabilities,
-    variables: () => variables,
-    async get(input) {
-      const ref = validateRef(input);
-      const matches = byKey.get(ref.key.toUpperCase());
-      if (!matches) throw new SecretNotFoundError(ref.key, { backend: name });
-      if (matches.length > 1) throw duplicateError(matches, name);
-      const [variable] = matches as [EnvSecretVariable];
-      if (encoding === "raw") return SecretValue.fromText(variable.raw);
-      const decoded = decodeSecretValue(variable.raw);
-      if (!decoded.ok) {
-        const hint = decoded.hint ? ` (${decoded.hint})` : "";
-        throw new InvalidSecretValueError(
-          `Environment variable ${variable.variable} cannot be used: ${decoded.reason}${hint}.`,
-          { backend: name },
+  }),
+  // Only Keyway's own errors are thrown here.
+  mapError: (error) => {
+    throw error;
+  },
+  operations: ({ name, settings }: { name: string; settings: EnvBackendOptions }) => {
+    const { env = process.env, prefix = DEFAULT_PREFIX, encoding = "base64" } = settings;
+    const warn = settings.onWarning ?? ((message: string) => process.emitWarning(message, "KeywayWarning"));
+    const table = new VariableTable(env, prefix);
+    let checked: Promise<void> | undefined;
+    /** The schema's verdict on the options given, once (zod is imported only when there are some). */
+    const check = () => {
+      if (settings.prefix === undefined && settings.encoding === undefined) return;
+      // Through the definition entry, which holds the schema: scripts/bundle-hot.mjs keeps it an
+      // import of the package, so the CLI's start-up bundle does not carry zod.
+      checked ??= import("./definition.js").then(({ definition }) => {
+        parseOptions(
+          definition.optionsSchema,
+          { prefix: settings.prefix, encoding: settings.encoding },
+          name,
         );
-      }
-      return SecretValue.fromText(decoded.value);
-    },
-    /**
-     * Env variables change only when they are read again, and this is that re-read: the key's
-     * variables are read from `env` again and, when their text differs from what `get` served,
-     * `get` serves the new text from now on. The version is a count of those changes ("1" at
-     * creation), not a digest: a hash of a low-entropy secret would let anyone who sees the
-     * version test guesses offline, and a count tells only that the value changed. It is this
-     * backend instance's count (a new process starts again at "1").
-     */
-    async probeVersion(input) {
-      const ref = validateRef(input);
-      const key = ref.key.toUpperCase();
-      const matches = reread(key);
-      if (!matches) throw new SecretNotFoundError(ref.key, { backend: name });
+      });
+      return checked;
+    };
+    const single = (key: string, matches: EnvSecretVariable[] | undefined): EnvSecretVariable => {
+      if (!matches) throw new SecretNotFoundError(key, { backend: name });
       if (matches.length > 1) throw duplicateError(matches, name);
-      return String(1 + (changes.get(key) ?? 0));
-    },
-    async list() {
-      const listed: SecretListing[] = [];
-      for (const [key, matches] of byKey) {
-        if (matches.length > 1) warn(duplicateError(matches, name).message);
-        else if (!isValidKey(key))
-          warn(`Environment variable ${matches[0]?.variable} is ignored: its key is not valid.`);
-        else listed.push({ key, metadata: {} });
-      }
-      return listed.sort((a, b) => (a.key < b.key ? -1 : 1));
-    },
-  };
-}
-
-function duplicateError(matches: readonly EnvSecretVariable[], backend: string): ConfigurationError {
-  const names = matches.map((m) => m.variable).join(" and ");
-  return new ConfigurationError(
-    `Secret '${matches[0]?.key}' is ambiguous: ${names} are both set (keys are case-insensitive); remove one.`,
-    { backend },
-  );
-}
+      return matches[0] as EnvSecretVariable;
+    };
+    const operations = {
+      variables: (): readonly EnvSecretVariable[] => table.variables,
+      async get(ref: SecretRef) {
+        await check();
+        return variableValue(single(ref.key, table.find(ref.key.toUpperCase())), encoding, name);
+      },
+      /**
+       * Env variables change only when they are read again, and this is that re-read: the key's
+       * variables are read from `env` again and, when their text differs from what `get` served,
+       * `get` serves the new text from now on. The version is a count of those changes ("1" at
+       * creation), not a digest: a hash of a low-entropy secret would let anyone who sees the
+       * version test guesses offline, and a count tells only that the value changed. It is this
+       * backend instance's count (a new process starts again at "1").
+       */
+      async probeVersion(ref: SecretRef) {
+        await check();
+        const key = ref.key.toUpperCase();
+        single(ref.key, table.reread(key));
+        return String(1 + table.changes(key));
+      },
+      async list() {
+        await check();
+        const listed: SecretListing[] = [];
+        for (const [key, matches] of table.keys()) {
+          if (matches.length > 1) warn(duplicateError(matches, name).message);
+          else if (!isValidKey(key))
+            warn(`Environment variable ${matches[0]?.variable} is ignored: its key is not valid.`);
+          else listed.push({ key, metadata: {} });
+        }
+        return listed;
+      },
+    };
+    return operations;
+  },
+  extras: (operations) => ({ variables: operations.variables }),
+});

@@ -115,3 +115,16 @@ describe("env backend: Kestra's SECRET_ variables", () => {
     expect(readEnvsVariables({ KESTRA_A: "1" }, "KESTRA_")).toEqual({ a: "1" });
   });
 });
+
+describe("options", () => {
+  it("a wrong prefix or encoding fails every call with ConfigurationError, naming the option, not its value", async () => {
+    const backend = createEnvBackend({ env: { SECRET_K: "dg==" }, encoding: "hex-secretish" as never });
+    const error = await backend.get({ namespace: "", key: "K" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain("'encoding'");
+    expect((error as Error).message).not.toContain("hex-secretish");
+    await expect(createEnvBackend({ env: {}, prefix: "" }).list?.("")).rejects.toBeInstanceOf(
+      ConfigurationError,
+    );
+  });
+});

@@ -2,13 +2,8 @@
 // re-read. The version is a count of changes, never a digest of the value.
 import diagnostics from "node:diagnostics_channel";
 import { printedForms } from "@keyway/backend-test-suite";
-import {
-  CHANNELS,
-  ConfigurationError,
-  createRouter,
-  SecretNotFoundError,
-  type VersionChange,
-} from "@keyway/core";
+import { ConfigurationError, createRouter, SecretNotFoundError, type VersionChange } from "@keyway/core";
+import { CHANNELS } from "@keyway/core/otel";
 import { describe, expect, it } from "vitest";
 import { createEnvBackend } from "../src/index.js";
 

@@ -3,7 +3,12 @@
  * source of truth), the description, the tags (one JSON annotation, since tag names need not fit
  * annotation-key rules) and the encoding marker that makes `get` return bytes.
  */
-import { InvalidSecretValueError, type PutMetadata, type SecretMetadata, type SecretRef } from "@keyway/core";
+import {
+  InvalidSecretValueError,
+  type PutMetadata,
+  type SecretMetadata,
+  type SecretRef,
+} from "@keyway/core/backend";
 
 export type Annotations = Record<string, string>;
 

@@ -15,7 +15,7 @@ import {
   SecretNotFoundError,
   type SecretsError,
   scrubMessage,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** gRPC status codes (google.rpc.Code), by name. */
 export const GrpcStatus = {

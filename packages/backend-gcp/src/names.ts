@@ -19,7 +19,7 @@ import {
   isValidNamespace,
   isValidTenant,
   type SecretRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** Secret Manager's limit on a secret id. */
 export const MAX_SECRET_ID_LENGTH = 255;

@@ -2,7 +2,12 @@
  * Values ⇄ payload bytes. Text is stored as UTF-8; bytes as they are, with the secret annotated
  * `keyway-encoding=binary` so `get` returns bytes. Checks run before any call and never print the value.
  */
-import { InvalidSecretValueError, type SecretMetadata, type SecretRef, SecretValue } from "@keyway/core";
+import {
+  InvalidSecretValueError,
+  type SecretMetadata,
+  type SecretRef,
+  SecretValue,
+} from "@keyway/core/backend";
 import { crc32c } from "./client.js";
 
 /** Google's limit on a payload: 64 KiB. */

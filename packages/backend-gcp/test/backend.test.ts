@@ -61,7 +61,7 @@ describe("createGcpBackend options", () => {
     ["no project", {}],
     ["a project with a slash", { project: "a/b" }],
     ["a prefix outside the id alphabet", { project: "p", prefix: "kw.prod" }],
-    ["a zero timeout", { project: "p", timeoutMs: 0 }],
+    ["a zero timeout", { project: "p", requestTimeoutMs: 0 }],
     ["a page size over 25000", { project: "p", listPageSize: 25_001 }],
     ["an unknown credentials type", { project: "p", credentials: { type: "api_key" } }],
     ["a key file without a path", { project: "p", credentials: { type: "key_file" } }],
@@ -104,7 +104,11 @@ describe("createGcpBackend options", () => {
 describe("lazy SDK", () => {
   it("creating a backend does not import @google-cloud/secret-manager; the first call does", async () => {
     const before = sdkLoaded.count;
-    const backend = createGcpBackend({ project: "p", emulatorEndpoint: "127.0.0.1:1", timeoutMs: 200 });
+    const backend = createGcpBackend({
+      project: "p",
+      emulatorEndpoint: "127.0.0.1:1",
+      requestTimeoutMs: 200,
+    });
     expect(sdkLoaded.count).toBe(before);
     await expect(backend.get(ref)).rejects.toBeInstanceOf(BackendUnavailableError);
     expect(sdkLoaded.count).toBe(before + 1);
@@ -122,7 +126,7 @@ describe("with a fabricated client", () => {
     fake = fakeClient({
       accessSecretVersion: [{ name: "x/versions/3", payload: { data: Buffer.from("v") } }],
     });
-    const backend = createGcpBackend({ project: "p", client: fake.client, timeoutMs: 1234 });
+    const backend = createGcpBackend({ project: "p", client: fake.client, requestTimeoutMs: 1234 });
     expect((await backend.get(ref)).metadata.version).toBe("3");
     await backend.list?.("team");
     await backend.delete?.(ref);

@@ -1,4 +1,5 @@
-import { InvalidReferenceError, isValidKey, isValidNamespace, type SecretRef } from "@keyway/core";
+import { InvalidReferenceError, type SecretRef } from "@keyway/core";
+import { isValidKey, isValidNamespace } from "@keyway/core/backend";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

@@ -3,7 +3,7 @@
  * `keyway store rotate-key` run).
  */
 import { randomUUID } from "node:crypto";
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 import { engineFor, type StoreBackendOptions } from "./backend.js";
 import { rewrap } from "./crypto.js";
 import { initializePostgres } from "./engine-postgres.js";

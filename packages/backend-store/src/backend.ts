@@ -26,7 +26,7 @@ import {
   untilAborted,
   validateRef,
   type WriteOptions,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import { type Binding, seal, unseal } from "./crypto.js";
 import type { Engine, SecretRow, StoredName } from "./engine.js";
 import { createPostgresEngine } from "./engine-postgres.js";

@@ -1,5 +1,5 @@
 /** `type: store` in `keyway.yaml`: the options schema and the factory. */
-import type { BackendDefinition, CredentialVariables } from "@keyway/core";
+import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
 import { z } from "zod";
 import { createStoreBackend, type StoreBackendOptions } from "./backend.js";
 import { KEY_VARIABLE } from "./key.js";

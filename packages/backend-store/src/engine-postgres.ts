@@ -12,7 +12,7 @@ import {
   isSecretsError,
   ReadOnlyError,
   type SecretsError,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import type {
   Engine,

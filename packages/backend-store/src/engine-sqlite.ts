@@ -15,7 +15,7 @@ import {
   ConflictError,
   isSecretsError,
   type SecretsError,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type BetterSqlite3 from "better-sqlite3";
 import {
   type Engine,

@@ -5,7 +5,7 @@
  * and errors about secrets are the backend's (backend.ts).
  */
 
-import type { SecretsError } from "@keyway/core";
+import type { SecretsError } from "@keyway/core/backend";
 
 /** A secret's name in the tables: the tenant is `""` when absent (a valid tenant is never empty). */
 export interface StoredName {

@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 
 /** The variable the key is read from when no `keyFile` is given. */
 export const KEY_VARIABLE = "KEYWAY_STORE_KEY";

@@ -18,7 +18,7 @@ import {
   SecretNotFoundError,
   type SecretRef,
   SecretValue,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 import type { TestRunner } from "./runner.js";
 
 export type { Assertion, AsyncAssertion, Expect, Matchers, TestBody, TestRunner } from "./runner.js";

@@ -4,7 +4,7 @@
  * once more when a request is refused with 403 because the token expired or was revoked.
  */
 import { readFile } from "node:fs/promises";
-import { ConfigurationError } from "@keyway/core";
+import { ConfigurationError } from "@keyway/core/backend";
 import type { VaultClient } from "./client.js";
 import { type ErrorContext, mapVaultError, vaultStatus } from "./errors.js";
 

@@ -27,7 +27,7 @@ export interface ClientSettings {
   namespace: string | undefined;
   /** A static token; login-based auth sets it later. */
   token: string | undefined;
-  timeoutMs: number;
+  requestTimeoutMs: number;
   caCert: string | undefined;
 }
 
@@ -38,7 +38,7 @@ export async function createVaultClient(settings: ClientSettings): Promise<Vault
     endpoint: settings.endpoint,
     namespace: settings.namespace,
     token: settings.token,
-    "request-promise": createTransport({ timeoutMs: settings.timeoutMs, caCert: settings.caCert }),
+    "request-promise": createTransport({ timeoutMs: settings.requestTimeoutMs, caCert: settings.caCert }),
     // node-vault's default logger (the `debug` package, on with DEBUG=node-vault) prints every
     // request body: values written, AppRole secret ids, userpass passwords. Never log them.
     debug: () => {},

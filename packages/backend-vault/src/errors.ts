@@ -18,7 +18,7 @@ import {
   type SecretsErrorOptions,
   sanitizeCause,
   scrubMessage,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** What the failing call was, for the message. */
 export interface ErrorContext {

@@ -6,7 +6,15 @@
  * Metadata: KV v2 custom metadata `{ "description": "…", "tag:<name>": "…" }`; KV v1 has none,
  * so it rides in the data as `__description` (string) and `__tags` (object of strings).
  */
-import { InvalidSecretValueError, type PutMetadata, type SecretMetadata, SecretValue } from "@keyway/core";
+import {
+  ConfigurationError,
+  InvalidReferenceError,
+  InvalidSecretValueError,
+  type PutMetadata,
+  type SecretMetadata,
+  type SecretRef,
+  SecretValue,
+} from "@keyway/core/backend";
 
 export type KvVersion = 1 | 2;
 
@@ -150,4 +158,40 @@ export function decodeWhole(
 
 function compact(metadata: SecretMetadata): SecretMetadata {
   return Object.fromEntries(Object.entries(metadata).filter(([, v]) => v !== undefined)) as SecretMetadata;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A text value Vault's JSON can hold: no lone surrogate (it would be stored as U+FFFD). */
+export function wellFormed(ref: SecretRef, value: string | Uint8Array, backend: string): void {
+  if (typeof value === "string" && LONE_SURROGATE.test(value))
+    throw new InvalidSecretValueError(`Secret '${ref.key}' is not well-formed Unicode (a lone surrogate).`, {
+      backend,
+    });
+}
+
+/** A `version` read option as KV v2's version number. */
+export function parseVersion(
+  version: string | undefined,
+  kvVersion: 1 | 2,
+  backend: string,
+): number | undefined {
+  if (version === undefined) return undefined;
+  if (kvVersion === 1)
+    throw new ConfigurationError("KV v1 keeps no versions: read without 'version'.", { backend });
+  if (!/^[1-9]\d{0,15}$/.test(version)) {
+    throw new InvalidReferenceError("A Vault KV v2 version is a positive integer.", { backend });
+  }
+  return Number(version);
+}
+
+/**
+ * True for KV v2 metadata of a path that holds no version: a create cut off after its metadata
+ * write (see `write`), or metadata another tool wrote alone. Such a path is not a secret. (A path
+ * whose current version is soft-deleted does have a version: reads say SecretDisabledError.)
+ */
+export function isUnwritten(metadata: Record<string, unknown>): boolean {
+  const versions = metadata.versions;
+  const none = typeof versions === "object" && versions !== null && Object.keys(versions).length === 0;
+  return metadata.current_version === 0 || none;
 }

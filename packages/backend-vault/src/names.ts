@@ -19,7 +19,7 @@ import {
   isValidNamespace,
   isValidTenant,
   type SecretRef,
-} from "@keyway/core";
+} from "@keyway/core/backend";
 
 /** Where secrets live below the mount. */
 export interface PathLayout {

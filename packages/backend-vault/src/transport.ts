@@ -11,7 +11,7 @@
 
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { networkDetail } from "@keyway/core";
+import { networkDetail } from "@keyway/core/backend";
 
 /** What node-vault hands its transport. */
 export interface TransportRequest {

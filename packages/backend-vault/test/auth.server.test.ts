@@ -25,7 +25,7 @@ async function countingClient(): Promise<{ client: VaultClient; logins: () => nu
     endpoint,
     namespace: undefined,
     token: undefined,
-    timeoutMs: 10_000,
+    requestTimeoutMs: 10_000,
     caCert: undefined,
   });
   let logins = 0;

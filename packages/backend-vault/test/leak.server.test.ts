@@ -122,7 +122,7 @@ describe.skipIf(!server)("the Vault token never appears in a thrown error (node-
     const slow = createVaultBackend({
       endpoint: srv.url,
       auth: { method: "token", token: canary },
-      timeoutMs: 200,
+      requestTimeoutMs: 200,
     });
     const started = Date.now();
     await expectNoLeak(slow.get({ namespace: "", key: "K" }), BackendUnavailableError);
@@ -130,7 +130,7 @@ describe.skipIf(!server)("the Vault token never appears in a thrown error (node-
     const patient = createVaultBackend({
       endpoint: srv.url,
       auth: { method: "token", token: canary },
-      timeoutMs: 60_000,
+      requestTimeoutMs: 60_000,
     });
     const begun = Date.now();
     await expectNoLeak(

@@ -39,7 +39,7 @@ describe("createVaultBackend options", () => {
     expect(fails({ auth: token, prefix: "a/../b" }).message).toContain("'prefix'");
     expect(fails({ auth: token, mount: "" }).message).toContain("'mount'");
     expect(fails({ auth: token, prefix: "p", readOnlyPath: "r" }).message).toContain("readOnlyPath");
-    expect(fails({ auth: token, timeoutMs: 0 }).message).toContain("'timeoutMs'");
+    expect(fails({ auth: token, requestTimeoutMs: 0 }).message).toContain("'requestTimeoutMs'");
     expect(fails({ auth: token, concurrency: 0 }).message).toContain("'concurrency'");
     expect(fails({ auth: { method: "approle", roleId: "r", secretId: "" } }).message).toContain(
       "'auth.secretId'",

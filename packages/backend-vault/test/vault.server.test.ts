@@ -7,7 +7,6 @@ import {
   AccessDeniedError,
   BackendUnavailableError,
   ConfigurationError,
-  extractSubkey,
   InvalidReferenceError,
   ReadOnlyError,
   SecretDisabledError,
@@ -149,7 +148,7 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
         endpoint,
         namespace: undefined,
         token: rootToken,
-        timeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
         caCert: undefined,
       });
       let inFlight = 0;
@@ -268,8 +267,6 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
       const backend = make({ prefix: undefined, readOnlyPath: root });
       const value = await backend.get({ namespace: "company.team", key: "api" });
       expect(JSON.parse(value.reveal())).toEqual({ TOKEN: "t0k", USER: "bot", port: 5432 });
-      expect(extractSubkey(value.reveal(), "api", "TOKEN")).toBe("t0k");
-      expect(extractSubkey(value.reveal(), "api", "port")).toBe("5432");
       expect(value.metadata.tags).toEqual({ owner: "platform" });
     });
 
@@ -291,7 +288,7 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
     it("maps a tenant through {tenant} and refuses a tenant without it", async () => {
       const tenanted = make({ prefix: undefined, readOnlyPath: `${root}-t/{tenant}` });
       const value = await tenanted.get({ tenant: "acme", namespace: "company", key: "api" });
-      expect(extractSubkey(value.reveal(), "api", "TOKEN")).toBe("tenant-token");
+      expect(JSON.parse(value.reveal())).toEqual({ TOKEN: "tenant-token" });
       await expect(tenanted.get({ namespace: "company", key: "api" })).rejects.toBeInstanceOf(
         ConfigurationError,
       );
@@ -352,7 +349,11 @@ describe.skipIf(!server)("vault backend on OpenBao", () => {
     });
 
     it("connection refused is BackendUnavailableError", async () => {
-      const backend = createVaultBackend({ endpoint: "http://127.0.0.1:9", auth: rootAuth, timeoutMs: 2000 });
+      const backend = createVaultBackend({
+        endpoint: "http://127.0.0.1:9",
+        auth: rootAuth,
+        requestTimeoutMs: 2000,
+      });
       await expect(backend.get({ namespace: "", key: "K" })).rejects.toBeInstanceOf(BackendUnavailableError);
     });
 

@@ -5,7 +5,7 @@
  * line without newline, CRLF. Unlike `dotenv.parse`, a line that does not parse, or a key
  * outside Keyway's key grammar, is an error with its line number: nothing is silently dropped.
  */
-import { isValidKey } from "@keyway/core";
+import { isValidKey } from "@keyway/core/backend";
 
 export interface DotenvEntry {
   readonly key: string;

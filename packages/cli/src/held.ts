@@ -6,7 +6,8 @@
  * (a file, its own parent) still cannot print it, and so is the debug output.
  */
 import { decodeSecretValue, readSecretVariables } from "@keyway/backend-env";
-import type { CredentialVariables, Redactor } from "@keyway/core";
+import type { Redactor } from "@keyway/core";
+import type { CredentialVariables } from "@keyway/core/config";
 import type { CliIO } from "./io.js";
 import { matcher } from "./patterns.js";
 

@@ -2,7 +2,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { type SearchedLevel, SecretNotFoundError, SecretsError, worstError } from "@keyway/core";
+import { type SearchedLevel, SecretNotFoundError, SecretsError } from "@keyway/core";
+import { CliError } from "./cli-error.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { decodeUtf8 } from "./utf8.js";
 
 export interface CliIO {
@@ -33,19 +35,8 @@ export function processIO(env: CliIO["env"]): CliIO {
   };
 }
 
-/** Exit codes: 0 ok; 2 not found; 3 invalid; 4 denied or read-only; 5 unavailable; 1 anything else. */
-export const EXIT = { ok: 0, other: 1, notFound: 2, invalid: 3, denied: 4, unavailable: 5 } as const;
-
-/** A failure the CLI reports with a message and an exit code (usage problems, bad input files). */
-export class CliError extends Error {
-  override readonly name = "CliError";
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.other,
-  ) {
-    super(message);
-  }
-}
+export { CliError } from "./cli-error.js";
+export { EXIT, exitCodeOf } from "./exit-codes.js";
 
 /** Reads all of stdin as bytes. */
 export async function readAll(stream: Readable): Promise<Buffer> {
@@ -69,11 +60,6 @@ export async function readInput(io: CliIO, file: string | undefined): Promise<st
   return decodeUtf8(bytes, file);
 }
 
-/** The exit code for a list of failures: the highest of 5 > 4 > 3 > 2. */
-export function exitCodeOf(errors: readonly SecretsError[]): number {
-  return worstError(errors)?.exitCode ?? EXIT.ok;
-}
-
 /**
  * The message for stderr: Keyway errors are already redacted; a system error (EPIPE on a closed
  * pipe, EACCES, …) shows its code and call, never its message or path (which may hold anything);
@@ -81,8 +67,8 @@ export function exitCodeOf(errors: readonly SecretsError[]): number {
  */
 export function describeError(error: unknown): { message: string; exitCode: number } {
   if (error instanceof SecretNotFoundError && error.searched?.length)
-    return { message: `${error.message} ${searchedText(error.searched)}`, exitCode: error.exitCode };
-  if (error instanceof SecretsError) return { message: error.message, exitCode: error.exitCode };
+    return { message: `${error.message} ${searchedText(error.searched)}`, exitCode: exitCodeFor(error.code) };
+  if (error instanceof SecretsError) return { message: error.message, exitCode: exitCodeFor(error.code) };
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
   if (typeof code === "string" && /^E[A-Z0-9]{2,20}$/.test(code)) {

@@ -6,6 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
+import { ChildExit } from "./child-exit.js";
 import type { GlobalOptions } from "./context.js";
 import { CliError, type CliIO, EXIT, reportFailure } from "./io.js";
 
@@ -269,12 +270,5 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.other;
     if (error instanceof ChildExit) return error.code;
     return reportFailure(error, io);
-  }
-}
-
-/** Thrown by `keyway run` to pass the child's exit code through. */
-export class ChildExit extends Error {
-  constructor(readonly code: number) {
-    super(`child exited with ${code}`);
   }
 }

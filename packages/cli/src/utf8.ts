@@ -3,7 +3,8 @@
  * error that says where, never U+FFFD. A rendered flow must reach the executor byte for byte, and
  * a .env value silently changed would be stored as the wrong secret.
  */
-import { CliError, EXIT } from "./io.js";
+import { CliError } from "./cli-error.js";
+import { EXIT } from "./exit-codes.js";
 
 // `ignoreBOM` keeps a byte-order mark as U+FEFF, as Node's own decoding did: the output keeps it.
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

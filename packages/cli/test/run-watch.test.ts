@@ -7,13 +7,8 @@ import diagnostics from "node:diagnostics_channel";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
-import {
-  type BackendCallEvent,
-  CHANNELS,
-  createMemoryBackend,
-  createRouter,
-  type Router,
-} from "@keyway/core";
+import { createMemoryBackend, createRouter, type Router } from "@keyway/core";
+import { type BackendCallEvent, CHANNELS } from "@keyway/core/otel";
 import { describe, expect, it, vi } from "vitest";
 import { tempDir } from "../../../test/setup/temp-dirs.js";
 import { runCli } from "../src/index.js";

@@ -11,7 +11,7 @@
 
 import { type DocumentReference, parseStructured } from "./document/parse.js";
 import { rewriteYaml, spliceJson, verifyRendered } from "./document/write.js";
-import { type RenderOptions, TemplateError, type TemplateRenderer, templateReferences } from "./index.js";
+import { type RenderOptions, TemplateError, type TemplateRenderer, templateReferences } from "./internal.js";
 
 export type { DocumentReference } from "./document/parse.js";
 

@@ -36,11 +36,6 @@ export abstract class SecretsError extends Error {
     this.backend = options.backend;
   }
 
-  /** The process exit code the CLI uses for this kind of failure. */
-  get exitCode(): number {
-    return exitCodeFor(this.code);
-  }
-
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, backend: this.backend };
   }
@@ -175,7 +170,12 @@ function distinctReasons(errors: readonly SecretsError[]): string {
   return [...counts].map(([message, n]) => (n > 1 ? `${message} (${n} references)` : message)).join(" ");
 }
 
-const EXIT_CODES: Record<SecretsErrorCode, number> = {
+/**
+ * How bad each kind of failure is, for the one code a {@link MultipleSecretsError} reports:
+ * unavailable over denied over invalid over not found (what a caller must fix first: an outage
+ * hides everything behind it). The CLI maps codes to exit codes in the same order.
+ */
+const SEVERITY: Record<SecretsErrorCode, number> = {
   NOT_FOUND: 2,
   SUBKEY_NOT_FOUND: 2,
   DISABLED: 2,
@@ -189,18 +189,14 @@ const EXIT_CODES: Record<SecretsErrorCode, number> = {
   UNAVAILABLE: 5,
 };
 
-/** CLI exit code for an error code: 2 not found, 3 invalid, 4 denied, 5 unavailable. */
-export function exitCodeFor(code: SecretsErrorCode): number {
-  return EXIT_CODES[code];
-}
-
-/** The error whose exit code is highest (5 > 4 > 3 > 2), or undefined for none. */
+/** The most severe of `errors` (the first of equals), or undefined for none. Internal to core. */
 export function worstError<E extends SecretsError>(errors: readonly E[]): E | undefined {
   let worst: E | undefined;
-  for (const error of errors) if (!worst || error.exitCode > worst.exitCode) worst = error;
+  for (const error of errors) if (!worst || SEVERITY[error.code] > SEVERITY[worst.code]) worst = error;
   return worst;
 }
 
+/** Whether `error` is one of Keyway's errors. */
 export function isSecretsError(error: unknown): error is SecretsError {
   return error instanceof SecretsError;
 }

@@ -1,26 +1,73 @@
 /**
- * @keyway/core: the `SecretBackend` contract, a caching `SecretResolver`, typed errors that never
- * leak, references, masked values and the redactor. No cloud SDK, `zod` or `yaml` is loaded from
- * here: the config loader is the separate entry `@keyway/core/config`.
+ * @keyway/core for applications: the router and resolver (`createRouter`, `createResolver`),
+ * secret values and references, the typed errors, the redactor and its logger and stream
+ * integrations, templates (`renderTemplate`, `templateReferences`, `renderProperties`), watch,
+ * the audit sink, and `createMemoryBackend` for tests and local stores.
+ *
+ * No cloud SDK, `zod` or `yaml` is loaded from here: the config loader is the separate entry
+ * `@keyway/core/config`; what a backend author needs (the contract, `defineBackend`, error
+ * mapping) is `@keyway/core/backend`; the diagnostics_channel names and events are on
+ * `@keyway/core/otel`. Core's internals (deadlines, retries, the breaker, …) are exported by none.
+ *
+ * The list is explicit, so a change of the public surface is a deliberate diff: the committed
+ * lists in test/exports.json say what each entry exports.
  */
 
-export * from "./audit.js";
-export * from "./backend.js";
-export * from "./backend-definition.js";
-export * from "./cache/call/breaker.js";
-export * from "./cache/call/deadline.js";
-export * from "./cache/call/retry.js";
-export * from "./cache/index.js";
-export * from "./errors.js";
-export * from "./memory-backend.js";
-export * from "./properties.js";
-export * from "./redact/index.js";
-export * from "./ref.js";
-export * from "./render.js";
-export * from "./resolver.js";
-export * from "./router/index.js";
-export * from "./subkey.js";
-export * from "./telemetry.js";
-export * from "./template.js";
-export * from "./value.js";
-export type { VersionChange, Watch, WatchIterator, WatchListener, WatchOptions } from "./watch/index.js";
+export type {
+  Redactor,
+  ResolveOptions,
+  SecretBackend,
+  SecretRef,
+  SecretResolver,
+  VersionChange,
+  Watch,
+  WatchListener,
+  WatchOptions,
+} from "./internal.js";
+export {
+  AccessDeniedError,
+  AllBackendsFailedError,
+  type AuditEvent,
+  type AuditSink,
+  BackendUnavailableError,
+  type CacheOptions,
+  ConfigurationError,
+  ConflictError,
+  createJsonLinesAuditSink,
+  createMemoryBackend,
+  createRedactor,
+  createResolver,
+  createRouter,
+  derivedForms,
+  type Explanation,
+  InvalidReferenceError,
+  InvalidSecretValueError,
+  isSecretsError,
+  type ListedKey,
+  type MemoryBackendOptions,
+  MultipleSecretsError,
+  pinoRedactionHooks,
+  ReadOnlyError,
+  type RedactorOptions,
+  type RenderOptions,
+  type ResolverOptions,
+  type RouteRule,
+  type Router,
+  type RouterOptions,
+  redactingDestination,
+  redactProcessOutput,
+  renderProperties,
+  renderTemplate,
+  type SearchedLevel,
+  SecretDisabledError,
+  type SecretMetadata,
+  SecretNotFoundError,
+  SecretsError,
+  type SecretsErrorCode,
+  SecretValue,
+  SubkeyNotFoundError,
+  TemplateError,
+  type TemplateReference,
+  templateReferences,
+  winstonRedactFormat,
+} from "./internal.js";

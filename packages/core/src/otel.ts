@@ -29,7 +29,22 @@ import {
   ConfigurationError,
   type Outcome,
   type ResolveEvent,
-} from "./index.js";
+} from "./internal.js";
+
+/**
+ * The diagnostics_channel names Keyway publishes on, and the event each carries: subscribe with
+ * `diagnostics_channel.subscribe(CHANNELS.resolve, …)` without OpenTelemetry, or let
+ * {@link instrumentKeyway} do it.
+ */
+export type {
+  BackendCallEvent,
+  BreakerEvent,
+  CacheEvent,
+  ChangeEvent,
+  Outcome,
+  ResolveEvent,
+} from "./internal.js";
+export { CHANNELS } from "./internal.js";
 
 /** The `@opentelemetry/api` module (`import * as api from "@opentelemetry/api"`). */
 export type OpenTelemetryApi = typeof OtelApi;

@@ -5,7 +5,7 @@
 import util from "node:util";
 import { describe, expect, it } from "vitest";
 import { createRouterFromConfig, loadConfiguredRouter, parseConfig } from "../src/config/index.js";
-import { ConfigurationError, derivedForms } from "../src/index.js";
+import { ConfigurationError, derivedForms } from "../src/internal.js";
 
 /** Loads `text` with `env` and returns the error it fails with. */
 async function failure(text: string, env: Record<string, string>): Promise<Error> {

@@ -7,7 +7,7 @@ import {
   type SecretRef,
   type SecretsError,
   SecretValue,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 export type Behaviour = string | SecretsError | (() => Promise<string>);
 

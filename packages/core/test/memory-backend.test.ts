@@ -3,13 +3,8 @@
 
 import { printedForms } from "@keyway/backend-test-suite";
 import { describe, expect, it } from "vitest";
-import {
-  ConflictError,
-  createMemoryBackend,
-  type SecretChange,
-  SecretNotFoundError,
-  type SecretRef,
-} from "../src/index.js";
+import type { SecretChange } from "../src/backend-kit/index.js";
+import { ConflictError, createMemoryBackend, SecretNotFoundError, type SecretRef } from "../src/index.js";
 
 const ref: SecretRef = { tenant: "acme", namespace: "company.team", key: "DB_PASSWORD" };
 const VALUE = "pä$$wörd\n'\"秘密";

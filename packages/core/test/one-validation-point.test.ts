@@ -27,7 +27,7 @@ import {
   type SecretResolver,
   SecretValue,
   validateRef,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 /** What a call gave: a value's text, a typed error's name, or (a watch) that it started. */
 type Outcome = { value: string } | { error: string } | { started: true };

@@ -18,7 +18,7 @@ import {
   createRouter,
   type RouterOptions,
   SecretValue,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { instrumentKeyway, type KeywayInstrumentation } from "../src/otel.js";
 import { fakeClock, scriptedBackend } from "./helpers.js";
 

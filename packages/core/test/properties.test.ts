@@ -10,7 +10,7 @@ import {
   extractSubkey,
   renderProperties,
   SubkeyNotFoundError,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 const TOKEN = "ghp_R9tH2kLmQ8vXwZ4pYc7nB1sD";
 

@@ -14,7 +14,7 @@ import {
   sanitizeCause,
   validateRef,
   worstError,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 describe("reference grammar", () => {
   it("accepts keys, namespaces and tenants inside the grammar", () => {
@@ -95,19 +95,20 @@ describe("SecretValue is masked by construction", () => {
 });
 
 describe("errors", () => {
-  it("have fixed names, codes and exit codes", () => {
+  it("have fixed names and codes, and no exit code (the CLI maps codes to exit codes)", () => {
     const e = new SecretNotFoundError("K", { backend: "env" });
-    expect([e.name, e.code, e.exitCode, e.backend, e.message]).toEqual([
+    expect([e.name, e.code, e.backend, e.message]).toEqual([
       "SecretNotFoundError",
       "NOT_FOUND",
-      2,
       "env",
       "Cannot find secret for key 'K'.",
     ]);
-    expect(new AccessDeniedError("x").exitCode).toBe(4);
-    expect(new BackendUnavailableError("x").exitCode).toBe(5);
+    expect("exitCode" in e).toBe(false);
     expect(worstError([e, new AccessDeniedError("x"), new InvalidReferenceError("y")])?.code).toBe(
       "ACCESS_DENIED",
+    );
+    expect(worstError([e, new BackendUnavailableError("x"), new AccessDeniedError("x")])?.code).toBe(
+      "UNAVAILABLE",
     );
   });
 

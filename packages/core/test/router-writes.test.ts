@@ -2,18 +2,16 @@
 // a signal) and pass them to the backend; restore and purge get the checks of put and delete, and
 // a backend without the capability is refused before it is reached.
 import { describe, expect, it } from "vitest";
+import type { BackendCapabilities, PutMetadata, WriteOptions } from "../src/backend-kit/index.js";
 import {
-  type BackendCapabilities,
   ConfigurationError,
   ConflictError,
   createRouter,
-  type PutMetadata,
   ReadOnlyError,
   type SecretBackend,
   SecretNotFoundError,
   type SecretRef,
   SecretValue,
-  type WriteOptions,
 } from "../src/index.js";
 
 type Call = [operation: string, ref: SecretRef, options: WriteOptions | undefined];

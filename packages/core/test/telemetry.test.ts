@@ -11,7 +11,7 @@ import {
   createJsonLinesAuditSink,
   createMemoryBackend,
   createRouter,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { fakeClock, scriptedBackend } from "./helpers.js";
 
 const SECRET = "telemetry-secret-value-123";

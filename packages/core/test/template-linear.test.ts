@@ -10,7 +10,7 @@ import {
   renderProperties,
   templateReferences,
   templateScanWork,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 /** Hostile and ordinary shapes: one unit, repeated. */
 const SHAPES: Record<string, string> = {

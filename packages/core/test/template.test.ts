@@ -7,7 +7,7 @@ import {
   scanTemplate,
   TemplateError,
   templateReferences,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 const router = (initial: Record<string, string>) =>
   createRouter({ backends: { m: createMemoryBackend({ initial }) }, rules: [{ match: "", backend: "m" }] });

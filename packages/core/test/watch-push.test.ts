@@ -3,15 +3,14 @@
 // watches here poll every 2^31-1 ms, so a poll never runs during a test); lost -> polling ->
 // subscribed again; closed with the last watch. Every wait is on an event, counted.
 import { afterEach, describe, expect, it } from "vitest";
+import type { ChangeListener, SecretChange } from "../src/backend-kit/index.js";
 import {
   BackendUnavailableError,
-  type ChangeListener,
   createMemoryBackend,
   createRouter,
   type RouteRule,
   type Router,
   type SecretBackend,
-  type SecretChange,
   type SecretRef,
   type VersionChange,
 } from "../src/index.js";

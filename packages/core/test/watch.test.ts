@@ -21,7 +21,7 @@ import {
   type SecretsError,
   SecretValue,
   type VersionChange,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { fakeClock } from "./helpers.js";
 
 /** A backend wrapper that counts probes (and gets) per key and can fail or stall them. */

@@ -11,6 +11,7 @@ const ts = createRequire(`${root}package.json`)("typescript");
 
 const ALIASES = [
   [/^@keyway\/core\/config$/, "packages/core/src/config/index.ts"],
+  [/^@keyway\/core\/backend$/, "packages/core/src/backend-kit/index.ts"],
   [/^@keyway\/core$/, "packages/core/src/index.ts"],
   [/^@keyway\/test-servers$/, "packages/test-servers/src/index.ts"],
   [/^@keyway\/test-servers\/([a-z-]+)$/, "packages/test-servers/src/$1.ts"],

@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { createAwsBackend } from "@keyway/backend-aws";
 import { createGcpBackend } from "@keyway/backend-gcp";
 import { createVaultBackend } from "@keyway/backend-vault";
-import type { BackendCapabilities, SecretBackend, SecretRef } from "@keyway/core";
+import type { SecretBackend, SecretRef } from "@keyway/core";
+import type { BackendCapabilities } from "@keyway/core/backend";
 import { serverFromEnv } from "@keyway/test-servers";
 import { FAULT_SERVERS } from "../../backends.js";
 

@@ -3,13 +3,7 @@
 // a half-read socket) never reaches the next.
 
 import type { SecretResolver } from "@keyway/core";
-import {
-  type BreakerOptions,
-  type CacheOptions,
-  createResolver,
-  type RetryOptions,
-  type SecretBackend,
-} from "@keyway/core";
+import { type CacheOptions, createResolver, type ResolverOptions, type SecretBackend } from "@keyway/core";
 import type { BackendServer } from "./backends.js";
 import { makeBackend } from "./backends.js";
 import { type FaultyLink, faultyLink } from "./faults.js";
@@ -17,8 +11,8 @@ import { count } from "./stats.js";
 
 export interface FixtureOptions {
   timeoutMs: number;
-  retry?: RetryOptions;
-  breaker?: BreakerOptions;
+  retry?: ResolverOptions["retry"];
+  breaker?: ResolverOptions["breaker"];
   cache?: CacheOptions;
   /** The backend's own per-request timeout. @default 10000 (each SDK's default-like value) */
   requestTimeoutMs?: number;

@@ -3,7 +3,7 @@
 // the console, stdout, stderr, warnings and the telemetry channels while a call ran.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { inspect } from "node:util";
-import { CHANNELS } from "@keyway/core";
+import { CHANNELS } from "@keyway/core/otel";
 import { expect } from "vitest";
 import { count } from "./stats.js";
 

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { decodeSecretValue } from "@keyway/backend-env";
-import { isValidKey } from "@keyway/core";
+import { isValidKey } from "@keyway/core/backend";
 import { writeFileAtomic } from "../atomic-write.js";
 import type { GlobalOptions } from "../context.js";
 import { parseDotenv } from "../dotenv.js";

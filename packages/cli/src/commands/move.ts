@@ -4,10 +4,13 @@
  * A failure in the middle leaves every finished key in place, and a re-run skips them.
  * Registered in program.ts.
  */
-import type { PutMetadata, Router, SecretsError, SecretValue } from "@keyway/core";
-import { assertNamespace, isSecretsError } from "@keyway/core";
+import type { Router, SecretsError, SecretValue } from "@keyway/core";
+import { isSecretsError } from "@keyway/core";
+// Reference checks for the namespaces given on the command line, before any plan or write.
+import { assertNamespace, type PutMetadata } from "@keyway/core/backend";
 import { type GlobalOptions, withRouter } from "../context.js";
 import { parseDotenv } from "../dotenv.js";
+import { exitCodeFor } from "../exit-codes.js";
 import { CliError, type CliIO, EXIT, exitCodeOf, readInput, write } from "../io.js";
 import { createProgress } from "../progress.js";
 
@@ -48,7 +51,7 @@ function assertDestination(router: Router, options: MoveOptions): void {
     router.assertWritable(options.namespace, options.tenant);
   } catch (error) {
     if (!isSecretsError(error)) throw error;
-    throw new CliError(`${error.message} Nothing was written.`, error.exitCode);
+    throw new CliError(`${error.message} Nothing was written.`, exitCodeFor(error.code));
   }
 }
 

@@ -1,5 +1,7 @@
 /** `keyway get`, `keyway list`, `keyway expression` (registered in program.ts). */
-import { assertKey, assertNamespace, type Router, type SecretMetadata, type SecretRef } from "@keyway/core";
+import type { Router, SecretMetadata, SecretRef } from "@keyway/core";
+// `keyway expression` checks the key and namespace it prints, as a backend would.
+import { assertKey, assertNamespace } from "@keyway/core/backend";
 import { type GlobalOptions, withRouter } from "../context.js";
 import { type CliIO, write } from "../io.js";
 

@@ -7,10 +7,10 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { pipeline } from "node:stream/promises";
 import { isSecretsError, type Redactor, type Router, type SecretRef, type SecretValue } from "@keyway/core";
+import { ChildExit } from "../child-exit.js";
 import { type GlobalOptions, sessionOf, withRouter } from "../context.js";
 import { heldVariables, registerHeld } from "../held.js";
 import { CliError, type CliIO, EXIT, exitCodeOf } from "../io.js";
-import { ChildExit } from "../program.js";
 import { checkCommand, childEnvFlags, childEnvironment } from "./child-env.js";
 import { type Running, superviseWatching, watchRunOptions } from "./watch-run.js";
 

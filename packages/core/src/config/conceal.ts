@@ -12,7 +12,7 @@ import {
   SanitizedCause,
   SecretsError,
   safeIdentifier,
-} from "../index.js";
+} from "../internal.js";
 
 /** Below this a value is left alone: the redactor never masks it either (it would garble words). */
 const MIN_LENGTH = 4;

@@ -4,7 +4,7 @@
  * child whether or not the config uses that backend: an SDK reads them by default, so whoever
  * holds them can read what Keyway can.
  */
-import { ConfigurationError, type CredentialVariables } from "../index.js";
+import { ConfigurationError, type CredentialVariables } from "../internal.js";
 
 /** The backend types Keyway ships, each in `@keyway/backend-<type>`. */
 export const BUILT_IN_BACKEND_TYPES = ["env", "aws", "vault", "azure", "gcp", "store"] as const;

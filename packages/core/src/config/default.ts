@@ -3,7 +3,7 @@
  * so a caller that knows there is none (the CLI's start-up) loads neither `yaml` nor `zod`.
  * `loadRouter` builds its no-config router here too: one definition of the default.
  */
-import { createRouter, type Redactor, type Router, type SecretBackend } from "../index.js";
+import { createRouter, type Redactor, type Router, type SecretBackend } from "../internal.js";
 
 /** The one backend of the default router: the env backend, under this name. */
 export const DEFAULT_BACKEND = { name: "env", type: "env" } as const;

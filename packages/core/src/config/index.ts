@@ -20,7 +20,7 @@ import {
   type Router,
   rulePath,
   type SecretBackend,
-} from "../index.js";
+} from "../internal.js";
 import type { Conceal } from "./conceal.js";
 import { BUILT_IN_BACKEND_TYPES, mergeCredentialVariables } from "./credentials.js";
 import { createDefaultRouter, DEFAULT_BACKEND } from "./default.js";
@@ -29,6 +29,8 @@ import { type Expansion, expansionOf, issuesError, type ParsedConfig, parseConfi
 import type { KeywayConfig } from "./schema.js";
 import { unusableBackend } from "./unusable.js";
 
+/** What `builtInCredentialVariables` and `mergeCredentialVariables` return. */
+export type { CredentialVariables } from "../internal.js";
 export {
   BUILT_IN_BACKEND_TYPES,
   builtInCredentialVariables,

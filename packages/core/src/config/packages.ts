@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { type BackendDefinition, ConfigurationError } from "../index.js";
+import { type BackendDefinition, ConfigurationError } from "../internal.js";
 
 /** npm's package-name characters; a scope, a name, and entry segments (never `.` or `..`). */
 const SEGMENT = "[a-z0-9_~-][a-z0-9._~-]*";

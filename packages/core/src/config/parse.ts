@@ -12,7 +12,7 @@ import {
   visit,
   type Document as YamlDocument,
 } from "yaml";
-import { ConfigurationError, type OptionsIssue } from "../index.js";
+import { ConfigurationError, type OptionsIssue } from "../internal.js";
 import { type Conceal, concealer } from "./conceal.js";
 import { configSchema, type KeywayConfig } from "./schema.js";
 import { unclosedFlowBracket } from "./yaml-errors.js";

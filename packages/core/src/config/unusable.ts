@@ -5,7 +5,7 @@
  * and `router.prepare()` (a start-up check) still reports it. It claims writes and listing so a
  * put or a list reaches it and says what is wrong, rather than "read-only" or an empty list.
  */
-import type { ConfigurationError, SecretBackend } from "../index.js";
+import type { ConfigurationError, SecretBackend } from "../internal.js";
 
 export function unusableBackend(name: string, error: ConfigurationError): SecretBackend {
   const fail = async (): Promise<never> => {

@@ -17,7 +17,7 @@ import {
   type YAMLError,
 } from "yaml";
 // From the main entry, not its modules (see ../document.ts).
-import { TemplateError, type TemplateReference, templateReferences } from "../index.js";
+import { TemplateError, type TemplateReference, templateReferences } from "../internal.js";
 
 /** A `secret()` call of a document, with its place in the file. */
 export interface DocumentReference extends TemplateReference {

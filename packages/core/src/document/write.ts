@@ -5,7 +5,7 @@
  */
 import { CST, isScalar, parseDocument, type Scalar } from "yaml";
 // From the main entry, not its modules (see ../document.ts).
-import { TemplateError } from "../index.js";
+import { TemplateError } from "../internal.js";
 import { type ParsedDocument, parseStructured, type StringScalar } from "./parse.js";
 
 export interface Change extends StringScalar {

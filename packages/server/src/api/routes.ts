@@ -3,7 +3,7 @@
  * (list, PUT create or update), `…/secrets/{key}` (PATCH metadata, DELETE), `…/inherited-secrets`,
  * and the same paths without `{tenant}`. Never a value in a response.
  */
-import { validateRef } from "@keyway/core";
+import { validateRef } from "@keyway/core/backend";
 import { z } from "zod";
 import { bearerToken } from "../http/auth.js";
 import { readJson } from "../http/body.js";

@@ -4,7 +4,7 @@
  * script. Pages are built from listings: a stored value never reaches the browser.
  */
 import type { ServerResponse } from "node:http";
-import { validateRef } from "@keyway/core";
+import { validateRef } from "@keyway/core/backend";
 import { patchMetadata } from "../api/routes.js";
 import { type ConsoleSession, cookie, sameSecret } from "../http/auth.js";
 import { readForm } from "../http/body.js";
