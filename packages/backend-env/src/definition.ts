@@ -1,6 +1,6 @@
 /** `type: env` in `keyway.yaml`. */
 import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
-import { createEnvBackend, type EnvBackendOptions } from "./index.js";
+import { type EnvBackendOptions, envBackendFactory } from "./backend.js";
 import { envOptionsSchema } from "./options.js";
 
 /**
@@ -8,6 +8,9 @@ import { envOptionsSchema } from "./options.js";
  * each holding a secret. `keyway run` keeps them from its child and masks them.
  */
 export const credentialVariables: CredentialVariables = { secret: ["SECRET_*"], locator: [] };
+
+/** Options from `keyway.yaml` are checked by the loader with this same schema before `create`. */
+const createEnvBackend = envBackendFactory(async () => envOptionsSchema);
 
 export const definition: BackendDefinition<EnvBackendOptions> = {
   type: "env",

@@ -8,7 +8,7 @@ import { createEnvBackend, readEnvsVariables } from "@keyway/backend-env";
 import { createRedactor, type Redactor, type Router } from "@keyway/core";
 import type { ConfigEnvironment } from "@keyway/core/config";
 import { createDefaultRouter, DEFAULT_BACKEND } from "@keyway/core/config/default";
-import type { CliIO } from "./io.js";
+import type { CliIO } from "./cli-io.js";
 
 export interface GlobalOptions {
   config?: string;

@@ -4,9 +4,10 @@
  * threw put in its message (Node's spawn errors quote the environment, SDKs their requests).
  * Loaded only when there is something to print.
  */
+
+import type { CliIO } from "./cli-io.js";
 import { sessionOf } from "./context.js";
 import { heldVariables, registerEnvSecrets, registerHeld } from "./held.js";
-import type { CliIO } from "./io.js";
 
 const MAX_CAUSES = 5;
 

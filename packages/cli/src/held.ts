@@ -8,7 +8,7 @@
 import { decodeSecretValue, readSecretVariables } from "@keyway/backend-env";
 import type { Redactor } from "@keyway/core";
 import type { CredentialVariables } from "@keyway/core/config";
-import type { CliIO } from "./io.js";
+import type { CliIO } from "./cli-io.js";
 import { matcher } from "./patterns.js";
 
 /** Values shorter than this are never masked (the redactor's minimum): not registered, no warning. */

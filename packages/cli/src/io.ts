@@ -4,16 +4,11 @@ import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type SearchedLevel, SecretNotFoundError, SecretsError } from "@keyway/core";
 import { CliError } from "./cli-error.js";
+import type { CliIO } from "./cli-io.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { decodeUtf8 } from "./utf8.js";
 
-export interface CliIO {
-  stdin: Readable & { isTTY?: boolean };
-  stdout: Writable;
-  stderr: Writable;
-  env: Readonly<Record<string, string | undefined>>;
-  cwd: string;
-}
+export type { CliIO } from "./cli-io.js";
 
 /**
  * The process's own streams, as getters: node builds each standard stream on first use (about a
