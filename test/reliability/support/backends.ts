@@ -69,7 +69,7 @@ export function makeBackend(kind: BackendServer, settings: BackendSettings): Sec
         endpoint: `http://${address}`,
         auth: { method: "token", token: settings.token ?? serverInfo("openbao").extra.rootToken ?? "root" },
         prefix: `rel-${scope}`,
-        timeoutMs: timeout,
+        requestTimeoutMs: timeout,
         env: {},
       });
     case "gcp":
@@ -77,7 +77,7 @@ export function makeBackend(kind: BackendServer, settings: BackendSettings): Sec
         name: settings.name ?? "gcp",
         project: `rel-${scope}`,
         emulatorEndpoint: address,
-        timeoutMs: timeout,
+        requestTimeoutMs: timeout,
         // One RPC per read, so requests on the wire equal Keyway's attempts.
         readSecretMetadata: false,
       });

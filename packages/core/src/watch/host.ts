@@ -2,6 +2,7 @@
  * What the watches need from whoever hosts them (the router), as a small interface the host passes
  * in: the watches import nothing of the router.
  */
+import type { AuditEvent } from "../audit.js";
 import type { SecretBackend } from "../backend.js";
 import type { SecretRef } from "../ref.js";
 import type { SecretValue } from "../value.js";
@@ -24,20 +25,12 @@ export interface WatchLevel {
   probe(signal: AbortSignal): Promise<string | SecretValue>;
 }
 
-/** The audit record of a change (a router `AuditEvent` with `kind: "change"`). Never a value. */
-export interface ChangeAudit {
-  readonly time: string;
-  readonly tenant: string | undefined;
-  readonly namespace: string;
-  readonly key: string;
-  readonly backend: string | undefined;
-  readonly foundIn: string | undefined;
+/** The audit record of a change: an `AuditEvent` with `kind: "change"`. Never a value. */
+export type ChangeAudit = AuditEvent & {
   readonly executionId: undefined;
   readonly outcome: "ok";
   readonly kind: "change";
-  readonly version: string | undefined;
-  readonly previousVersion: string | undefined;
-}
+};
 
 /** What the watches need from the router. */
 export interface WatchHost {
