@@ -77,8 +77,18 @@ export async function createSecret(
   metadata: PutMetadata,
 ): Promise<void> {
   context.router.assertWritable(ref.namespace, ref.tenant);
+  const exists = (cause?: unknown) =>
+    new ConflictError(
+      `Secret '${ref.key}' already exists in namespace '${ref.namespace}'; nothing was written.`,
+      { cause },
+    );
   if (comparesAndSets(context, ref)) {
-    await context.router.put(ref, value, metadata, { ifVersion: "" });
+    try {
+      await context.router.put(ref, value, metadata, { ifVersion: "" });
+    } catch (error) {
+      // With ifVersion "" a conflict means one thing: the key is there.
+      throw isSecretsError(error) && error.code === "CONFLICT" ? exists(error) : error;
+    }
     return;
   }
   try {
@@ -88,5 +98,5 @@ export async function createSecret(
     await context.router.put(ref, value, metadata);
     return;
   }
-  throw new ConflictError(`Secret '${ref.key}' already exists; nothing was written.`);
+  throw exists();
 }

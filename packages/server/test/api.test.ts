@@ -165,7 +165,10 @@ describe("keyway serve API", () => {
     expect(await current("API_TOKEN")).toBe("v2");
     const exists = await createOnly("API_TOKEN", "v3");
     expect(exists.status).toBe(409);
-    expect((await exists.json()).code).toBe("CONFLICT");
+    expect(await exists.json()).toEqual({
+      code: "CONFLICT",
+      message: "Secret 'API_TOKEN' already exists in namespace 'company.team'; nothing was written.",
+    });
     expect(await current("API_TOKEN")).toBe("v2");
     // An inherited key is not this namespace's: creating one here is allowed.
     expect((await createOnly("SHARED", "own-shared")).status).toBe(200);
@@ -192,6 +195,9 @@ describe("keyway serve API", () => {
       body: JSON.stringify({ key: "API_TOKEN", value: "other" }),
     });
     expect(response.status).toBe(409);
+    expect((await response.json()).message).toBe(
+      "Secret 'API_TOKEN' already exists in namespace 'company.team'; nothing was written.",
+    );
     expect(await current("API_TOKEN")).toBe("t0ken-value");
   });
 
