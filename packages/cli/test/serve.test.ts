@@ -122,6 +122,13 @@ describe("keyway serve", () => {
       body: JSON.stringify({ key: "DB_PASSWORD", value, description: "the database" }),
     });
     expect(put.status).toBeLessThan(300);
+    // A create (If-None-Match: *) of a key the store holds: the store's compare-and-set refuses it.
+    const create = await fetch(`${first.url}/api/v1/namespaces/company.team/secrets`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "if-none-match": "*" },
+      body: JSON.stringify({ key: "DB_PASSWORD", value: "overwritten" }),
+    });
+    expect(create.status).toBe(409);
     await first.stop();
     expect(first.stderr()).not.toContain(value);
 

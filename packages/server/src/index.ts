@@ -6,5 +6,6 @@
 export { type AuditLog, createJsonLinesAuditLog, type ServeAuditEvent } from "./http/audit.js";
 export { generateToken } from "./http/auth.js";
 export { HttpError, statusOf } from "./http/errors.js";
+export type { ServedBackend } from "./http/exchange.js";
 export type { RateLimitOptions } from "./http/rate-limit.js";
 export { createKeywayServer, type KeywayServer, type KeywayServerOptions } from "./server.js";

@@ -18,6 +18,7 @@ import {
   BASE_HEADERS,
   type Exchange,
   type ServeContext,
+  type ServedBackend,
   sendJson,
 } from "./http/exchange.js";
 import { pathSegments } from "./http/path.js";
@@ -35,6 +36,13 @@ export interface KeywayServerOptions {
   token: string;
   /** Backend name → type, shown as "served by". @default {} */
   backendTypes?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The router's backends by name, for their capabilities: where a namespace's backend has
+   * `compareAndSet`, PATCH writes at the version it read and the console's Create writes with
+   * `ifVersion: ""`, so a concurrent write is a 409 instead of a lost update or an overwrite.
+   * A backend not given here is treated as one without compare-and-set. @default {}
+   */
+  backends?: Readonly<Record<string, ServedBackend>> | undefined;
   /** @default "127.0.0.1" */
   host?: string | undefined;
   /** 0 picks a free port. @default 2773 */
@@ -82,6 +90,7 @@ export function createKeywayServer(options: KeywayServerOptions): KeywayServer {
     router: options.router,
     rules: options.rules,
     backendTypes: options.backendTypes ?? {},
+    backends: options.backends ?? {},
     checkToken: createTokenCheck(options.token),
     sessions: new Sessions(),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,

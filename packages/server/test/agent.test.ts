@@ -46,6 +46,40 @@ describe("AWS Secrets Manager Agent API", () => {
     });
   });
 
+  it("reads a tenant's secret as tenant:<tenant>/<namespace>/<key>, never the tenant-less one", async () => {
+    await running.router.put({ tenant: "acme", namespace: "company", key: "SHARED" }, "acme-shared");
+    await running.router.put({ tenant: "acme", namespace: "company.x", key: "K" }, "acme-k");
+    const response = await aws("tenant:acme/company.x.deep/SHARED");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      Name: "tenant:acme/company.x.deep/SHARED",
+      ARN: "arn:keyway:secretsmanager:local:000000000000:secret:tenant:acme/company.x.deep/SHARED",
+      SecretString: "acme-shared",
+    });
+    expect((await (await aws("tenant:acme/company.x/K")).json()).SecretString).toBe("acme-k");
+    expect(running.events.at(-1)).toMatchObject({ tenant: "acme", namespace: "company.x", key: "K" });
+    // The tenant-less read of the same name is the other rule's.
+    expect((await (await aws("company/SHARED")).json()).SecretString).toBe("shared-value");
+    // The tenant-less K does not exist, and no tenant's secret answers for it.
+    const missing = await aws("company.x/K");
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).__type).toBe("ResourceNotFoundException");
+    const cases: Array<[string, number]> = [
+      ["tenant:acme", 400], // no namespace or key
+      ["tenant:ACME/company/SHARED", 422], // not a tenant name
+      ["tenant:/company/SHARED", 422], // an empty tenant is not "no tenant"
+      ["tenant:acme/company/", 422], // an empty key
+      ["tenant:acme/../company/SHARED", 422],
+      ["tenant:acme/tenant:other/company/SHARED", 422],
+      ["tenant:other/company/SHARED", 422], // no rule for that tenant
+    ];
+    for (const [secretId, status] of cases) {
+      const refused = await aws(secretId);
+      expect(refused.status, secretId).toBe(status);
+      expect(await refused.text()).not.toContain("shared");
+    }
+  });
+
   it("sends binary values as SecretBinary and unicode text exactly", async () => {
     const text = 'pässwörd "quoted"\nline2 🔑';
     await running.router.put({ namespace: "company.team", key: "TEXT" }, text);
@@ -131,6 +165,42 @@ describe("Dapr secrets API with @dapr/dapr's DaprClient", () => {
     } finally {
       await dapr.stop();
     }
+  });
+
+  it("reads a tenant's secret with metadata.tenant, through the client and in bulk over HTTP", async () => {
+    await running.router.put({ tenant: "acme", namespace: "company", key: "SHARED" }, "acme-shared");
+    await running.router.put({ tenant: "acme", namespace: "company.x", key: "K" }, 'ünï "k"\n');
+    const dapr = client();
+    try {
+      expect(await dapr.secret.get("company.x", "SHARED", "metadata.tenant=acme")).toEqual({
+        SHARED: "acme-shared",
+      });
+      expect(
+        await dapr.secret.get("any-store", "K", "metadata.namespace=company.x&metadata.tenant=acme"),
+      ).toEqual({ K: 'ünï "k"\n' });
+      // Without the tenant the same store and key are the tenant-less rule's.
+      expect(await dapr.secret.get("company.x", "SHARED")).toEqual({ SHARED: "shared-value" });
+      await expect(dapr.secret.get("company.x", "SHARED", "metadata.tenant=")).rejects.toThrow(
+        /"status":422/,
+      );
+      await expect(dapr.secret.get("company.x", "SHARED", "metadata.tenant=Acme")).rejects.toThrow(
+        /"status":422/,
+      );
+      expect(running.events.filter((e) => e.action === "get").map((e) => e.tenant)).toEqual([
+        "acme",
+        "acme",
+        undefined,
+        "",
+        "Acme",
+      ]);
+    } finally {
+      await dapr.stop();
+    }
+    const { port } = new URL(running.url);
+    const bulk = await jfetch(`http://127.0.0.1:${port}/v1.0/secrets/company.x/bulk?metadata.tenant=acme`, {
+      headers: { "dapr-api-token": TOKEN },
+    });
+    expect(await bulk.json()).toEqual({ K: { K: 'ünï "k"\n' }, SHARED: { SHARED: "acme-shared" } });
   });
 
   it("fails a missing secret with 404 and a wrong token with 401, through the client", async () => {

@@ -108,6 +108,99 @@ describe("keyway serve API", () => {
     expect(JSON.stringify(running.events)).not.toContain("multi");
   });
 
+  /** Makes the next read of the team backend let another writer put `value` before it answers. */
+  const slipWriteAfterNextRead = (key: string, value: string) => {
+    const team = running.backends.team as SecretBackend;
+    const get = team.get.bind(team);
+    team.get = async (ref, options) => {
+      const read = await get(ref, options);
+      team.get = get;
+      await team.put?.({ namespace: "company.team", key }, value);
+      return read;
+    };
+  };
+  const current = async (key: string) => {
+    running.router.invalidate({ namespace: "company.team", key });
+    return (await running.router.resolve({ namespace: "company.team", key }, { inherit: false })).reveal();
+  };
+  const patch = (key: string, body: unknown) =>
+    call(`/api/v1/namespaces/company.team/secrets/${key}`, {
+      method: "PATCH",
+      headers: jsonBearer,
+      body: JSON.stringify(body),
+    });
+
+  it("PATCH is a compare-and-set: a write between its read and its write is a 409, not a lost update", async () => {
+    slipWriteAfterNextRead("API_TOKEN", "rotated-meanwhile");
+    const response = await patch("API_TOKEN", { description: "Renamed" });
+    expect(response.status).toBe(409);
+    const body = await response.json();
+    expect(body.code).toBe("CONFLICT");
+    expect(JSON.stringify(body)).not.toContain("rotated-meanwhile");
+    expect(JSON.stringify(body)).not.toContain("t0ken-value");
+    expect(await current("API_TOKEN")).toBe("rotated-meanwhile");
+    // Without a race the same PATCH goes through, the value kept.
+    expect((await patch("API_TOKEN", { description: "Renamed" })).status).toBe(200);
+    expect(await current("API_TOKEN")).toBe("rotated-meanwhile");
+    expect(running.events.at(-2)).toMatchObject({ action: "patch", status: 409, outcome: "CONFLICT" });
+  });
+
+  it("PATCH on a backend the server does not know to compare-and-set reads and writes back, as before", async () => {
+    await running.close();
+    running = await start({ backends: {} });
+    expect((await patch("API_TOKEN", { tags: [{ key: "a", value: "b" }] })).status).toBe(200);
+    expect(await current("API_TOKEN")).toBe("t0ken-value");
+  });
+
+  it("keeps PUT create-or-update (Kestra's), with If-None-Match: * as a create that refuses an existing key", async () => {
+    const createOnly = (key: string, value: string, ifNoneMatch = "*") =>
+      call("/api/v1/namespaces/company.team/secrets", {
+        method: "PUT",
+        headers: { ...jsonBearer, "if-none-match": ifNoneMatch },
+        body: JSON.stringify({ key, value }),
+      });
+    expect(
+      (await put("/api/v1/namespaces/company.team/secrets", { key: "API_TOKEN", value: "v2" })).status,
+    ).toBe(200);
+    expect(await current("API_TOKEN")).toBe("v2");
+    const exists = await createOnly("API_TOKEN", "v3");
+    expect(exists.status).toBe(409);
+    expect(await exists.json()).toEqual({
+      code: "CONFLICT",
+      message: "Secret 'API_TOKEN' already exists in namespace 'company.team'; nothing was written.",
+    });
+    expect(await current("API_TOKEN")).toBe("v2");
+    // An inherited key is not this namespace's: creating one here is allowed.
+    expect((await createOnly("SHARED", "own-shared")).status).toBe(200);
+    expect(await current("SHARED")).toBe("own-shared");
+    expect((await createOnly("NEW_KEY", "fresh")).status).toBe(200);
+    const etag = await createOnly("OTHER", "x", '"abc"');
+    expect(etag.status).toBe(422);
+    await expect(current("OTHER")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(running.events.map((e) => `${e.action}:${e.status}`)).toEqual([
+      "put:200",
+      "create:409",
+      "create:200",
+      "create:200",
+      "put:422",
+    ]);
+  });
+
+  it("a create without compare-and-set looks first, and still refuses an existing key", async () => {
+    await running.close();
+    running = await start({ backends: {} });
+    const response = await call("/api/v1/namespaces/company.team/secrets", {
+      method: "PUT",
+      headers: { ...jsonBearer, "if-none-match": "*" },
+      body: JSON.stringify({ key: "API_TOKEN", value: "other" }),
+    });
+    expect(response.status).toBe(409);
+    expect((await response.json()).message).toBe(
+      "Secret 'API_TOKEN' already exists in namespace 'company.team'; nothing was written.",
+    );
+    expect(await current("API_TOKEN")).toBe("t0ken-value");
+  });
+
   it("serves the tenant form of every path", async () => {
     expect((await put("/api/v1/acme/namespaces/company.x/secrets", { key: "K", value: "v" })).status).toBe(
       200,

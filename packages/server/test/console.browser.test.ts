@@ -113,6 +113,23 @@ describe.skipIf(!available)("the console in chromium", () => {
     expect(await page.content()).not.toContain("quoted");
   });
 
+  it("refuses to create a key that exists, saying so and offering Edit, with the value untouched", async () => {
+    await page.getByLabel("Key", { exact: true }).fill("DB_PASSWORD");
+    await page.getByLabel(/^Value/).fill("overwrite-attempt");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "Not created" }).waitFor();
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(
+      /DB_PASSWORD already exists in namespace company\.team: nothing was written/,
+    );
+    expect(await value("DB_PASSWORD")).toContain("quoted");
+    expect(await page.content()).not.toContain("overwrite-attempt");
+    await page.getByRole("link", { name: "Edit DB_PASSWORD" }).click();
+    await page.waitForURL(/\/console\/edit\?/);
+    await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Edit DB_PASSWORD");
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForURL(/ns=company\.team/);
+  });
+
   it("edits metadata with the value kept, then the value", async () => {
     await page.getByRole("link", { name: "Edit DB_PASSWORD" }).click();
     await expect(page.getByLabel(/^New value/).inputValue()).resolves.toBe("");

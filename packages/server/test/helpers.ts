@@ -41,6 +41,7 @@ export async function start(
     token: TOKEN,
     port: 0,
     backendTypes: { main: "memory", team: "memory", acme: "memory" },
+    backends,
     audit,
     ...options,
   });

@@ -91,7 +91,11 @@ export async function serveWith(
     );
   const { createKeywayServer, createJsonLinesAuditLog } = await import("@keyway/server");
   const token = await serveToken(io, options.tokenFile);
-  const { router, rules, backendTypes } = await openServedRouter(io, global, dependencies.defaultBackend);
+  const { router, rules, backendTypes, backends } = await openServedRouter(
+    io,
+    global,
+    dependencies.defaultBackend,
+  );
   const auditStream = options.auditFile
     ? createWriteStream(path.resolve(io.cwd, options.auditFile), { flags: "a", mode: 0o600 })
     : io.stderr;
@@ -100,6 +104,7 @@ export async function serveWith(
     router,
     rules,
     backendTypes,
+    backends,
     token,
     host: options.host,
     port,
@@ -172,8 +177,13 @@ async function openServedRouter(
   io: CliIO,
   global: GlobalOptions,
   defaultBackend: DefaultBackend,
-): Promise<{ router: Router; rules: readonly RouteRule[]; backendTypes: Record<string, string> }> {
-  const { readConfigFile, parseConfig, createRouterFromConfig } = await import("@keyway/core/config");
+): Promise<{
+  router: Router;
+  rules: readonly RouteRule[];
+  backendTypes: Record<string, string>;
+  backends: Readonly<Record<string, SecretBackend>>;
+}> {
+  const { readConfigFile, parseConfig, createConfiguredRouter } = await import("@keyway/core/config");
   const env = { ...io.env, KEYWAY_CONFIG: undefined };
   const explicit = global.config ?? io.env.KEYWAY_CONFIG;
   const local = path.resolve(io.cwd, "keyway.yaml");
@@ -189,14 +199,15 @@ async function openServedRouter(
       router: createRouter({ backends: { [name]: backend }, rules, redactor: session.redactor }),
       rules,
       backendTypes: { [name]: type },
+      backends: { [name]: backend },
     };
   }
   const parsed = parseConfig(file.text, { env, source: file.source });
-  const router = await createRouterFromConfig(parsed, { env, redactor: session.redactor });
+  const { router, backends } = await createConfiguredRouter(parsed, { env, redactor: session.redactor });
   const backendTypes = Object.fromEntries(
     Object.entries(parsed.config.backends).map(([name, raw]) => [name, raw.type]),
   );
-  return { router, rules: parsed.config.namespaces, backendTypes };
+  return { router, rules: parsed.config.namespaces, backendTypes, backends };
 }
 
 /** 127.0.0.0/8, ::1 and localhost. */

@@ -77,6 +77,8 @@ export interface ConfigEnvironment {
 export interface ConfiguredRouter {
   readonly router: Router;
   readonly environment: ConfigEnvironment;
+  /** The backends the router was built with, by name: what each can do (`capabilities`), for a server over it. */
+  readonly backends: Readonly<Record<string, SecretBackend>>;
 }
 
 const memoryDefinition: BackendDefinition<{ initial?: Record<string, string>; maxValueBytes?: number }> = {
@@ -158,6 +160,14 @@ export async function createRouterFromConfig(
   return (await buildRouter(parsed, options)).router;
 }
 
+/** `createRouterFromConfig`, also giving the backends built and what the config reads from the environment. */
+export function createConfiguredRouter(
+  parsed: ParsedConfig,
+  options: LoadOptions = {},
+): Promise<ConfiguredRouter> {
+  return buildRouter(parsed, options);
+}
+
 /** The router of a parsed config, and the credential variables of its backends. */
 async function buildRouter(parsed: ParsedConfig, options: LoadOptions): Promise<ConfiguredRouter> {
   const { conceal, origin, broken } = expansionOf(parsed);
@@ -235,6 +245,7 @@ async function buildConcealed(
   });
   return {
     router,
+    backends,
     // A ParsedConfig built by hand (before `variables` existed) read no variables Keyway knows of.
     environment: { variables: parsed.variables ?? [], credentials: mergeCredentialVariables(credentials) },
   };
@@ -305,7 +316,11 @@ async function loadDefaultRouter(options: LoadOptions): Promise<ConfiguredRouter
     );
   const backend = definition.create(checked.data, { name, env: options.env ?? process.env });
   const credentials = mergeCredentialVariables([definition.credentialVariables?.({}) ?? EMPTY]);
-  return { router: createDefaultRouter(backend, options), environment: { variables: [], credentials } };
+  return {
+    router: createDefaultRouter(backend, options),
+    environment: { variables: [], credentials },
+    backends: { [name]: backend },
+  };
 }
 
 const EMPTY: CredentialVariables = { secret: [], locator: [] };

@@ -1,7 +1,8 @@
 /**
- * AWS Secrets Manager Agent's API: `GET /secretsmanager/get?secretId=<namespace>/<key>`, token in
- * `X-Aws-Parameters-Secrets-Token`, answered like `GetSecretValue`. A read through the router's
- * cache, rules and inheritance, as the namespace itself reads it.
+ * AWS Secrets Manager Agent's API: `GET /secretsmanager/get?secretId=<namespace>/<key>` (or
+ * `tenant:<tenant>/<namespace>/<key>`), token in `X-Aws-Parameters-Secrets-Token`, answered like
+ * `GetSecretValue`. A read through the router's cache, rules and inheritance, as the namespace
+ * itself reads it.
  */
 import type { SecretValue } from "@keyway/core";
 import { failureOf, HttpError } from "../http/errors.js";
@@ -19,12 +20,36 @@ const AWS_TYPES: Record<string, string> = {
   RATE_LIMITED: "ThrottlingException",
 };
 
-/** `<namespace>/<key>`: the key after the last slash; no slash, the root namespace. */
-export function splitSecretId(secretId: string): { namespace: string; key: string } {
-  const slash = secretId.lastIndexOf("/");
+const TENANT_PREFIX = "tenant:";
+
+/**
+ * `<namespace>/<key>`: the key after the last slash; no slash, the root namespace. With the prefix
+ * `tenant:<tenant>/`, the same inside that tenant. Unambiguous: no namespace or key holds a `:`,
+ * and no tenant a `/`, so an id with the prefix is never a tenant-less ref, and its tenant ends at
+ * the first slash. (The router validates all three; a bad one is a 422.)
+ */
+export function splitSecretId(secretId: string): {
+  tenant: string | undefined;
+  namespace: string;
+  key: string;
+} {
+  let tenant: string | undefined;
+  let rest = secretId;
+  if (secretId.startsWith(TENANT_PREFIX)) {
+    const slash = secretId.indexOf("/", TENANT_PREFIX.length);
+    if (slash < 0)
+      throw new HttpError(
+        400,
+        "INVALID_REQUEST",
+        "Write a tenant's secretId as tenant:<tenant>/<namespace>/<key>.",
+      );
+    tenant = secretId.slice(TENANT_PREFIX.length, slash);
+    rest = secretId.slice(slash + 1);
+  }
+  const slash = rest.lastIndexOf("/");
   return slash < 0
-    ? { namespace: "", key: secretId }
-    : { namespace: secretId.slice(0, slash), key: secretId.slice(slash + 1) };
+    ? { tenant, namespace: "", key: rest }
+    : { tenant, namespace: rest.slice(0, slash), key: rest.slice(slash + 1) };
 }
 
 export async function handleAwsAgent(exchange: Exchange, context: ServeContext): Promise<void> {
@@ -45,10 +70,11 @@ export async function handleAwsAgent(exchange: Exchange, context: ServeContext):
     const stage = exchange.query.get("versionStage");
     if ((stage !== null && stage !== "AWSCURRENT") || exchange.query.has("versionId"))
       throw new HttpError(400, "INVALID_REQUEST", "Only the current version (AWSCURRENT) is served.");
-    const { namespace, key } = splitSecretId(secretId);
+    const { tenant, namespace, key } = splitSecretId(secretId);
+    audit.tenant = tenant;
     audit.namespace = namespace;
     audit.key = key;
-    const value = await context.router.resolve({ namespace, key });
+    const value = await context.router.resolve({ tenant, namespace, key });
     audit.outcome = "ok";
     sendAgentJson(response, answerFor(secretId, value));
   } catch (error) {

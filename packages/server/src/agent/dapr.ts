@@ -1,7 +1,10 @@
 /**
  * Dapr's secrets API: `GET /v1.0/secrets/{store}/{key}`, `GET /v1.0/secrets/{store}/bulk` and
  * `GET /v1.0/metadata`, token in `dapr-api-token`. The store name is the namespace;
- * `metadata.namespace=` names it instead (the Dapr SDK sends it only when given as a string).
+ * `metadata.namespace=` names it instead (the Dapr SDK sends it only when given as a string), and
+ * `metadata.tenant=` names the tenant (none without it). Dapr passes a request's metadata as
+ * `metadata.<name>=` query parameters, so both come from the official clients unchanged, except
+ * from the SDK's `getBulk`, which sends no metadata: a tenant's bulk read is a plain HTTP call.
  */
 import type { SecretValue } from "@keyway/core";
 import { failureOf, HttpError } from "../http/errors.js";
@@ -38,17 +41,20 @@ export async function handleDaprAgent(exchange: Exchange, context: ServeContext)
       );
     const store = segments[2] as string;
     const namespace = exchange.query.get("metadata.namespace") ?? store;
+    // Checked by the router with the rest of the ref: an empty or malformed tenant is a 422.
+    const tenant = exchange.query.get("metadata.tenant") ?? undefined;
     const key = segments[3] as string;
     audit.namespace = namespace;
+    audit.tenant = tenant;
     if (key === "bulk") {
       audit.action = "bulk";
-      const body = await bulk(context, namespace);
+      const body = await bulk(context, namespace, tenant);
       audit.outcome = "ok";
       return sendJson(response, 200, body);
     }
     audit.action = "get";
     audit.key = key;
-    const value = await context.router.resolve({ namespace, key });
+    const value = await context.router.resolve({ tenant, namespace, key });
     audit.outcome = "ok";
     sendAgentJson(response, JSON.stringify({ [key]: textOf(value) }));
   } catch (error) {
@@ -68,9 +74,10 @@ export async function handleDaprAgent(exchange: Exchange, context: ServeContext)
 async function bulk(
   context: ServeContext,
   namespace: string,
+  tenant: string | undefined,
 ): Promise<Record<string, Record<string, string>>> {
-  const listed = await context.router.list(namespace, { inherited: true });
-  const refs = listed.map((item) => ({ namespace, key: item.key }));
+  const listed = await context.router.list(namespace, { tenant, inherited: true });
+  const refs = listed.map((item) => ({ tenant, namespace, key: item.key }));
   const values = await context.router.resolveMany(refs);
   const out: Record<string, Record<string, string>> = {};
   for (const ref of refs) {

@@ -10,6 +10,7 @@ import { readJson } from "../http/body.js";
 import { failureOf, HttpError } from "../http/errors.js";
 import { type Exchange, type ServeContext, sendJson } from "../http/exchange.js";
 import { isReadOnly, secretsOf } from "../namespaces.js";
+import { createSecret, patchMetadata } from "../writes.js";
 
 const tagsSchema = z
   .array(z.strictObject({ key: z.string().min(1).max(256), value: z.string().max(4096) }))
@@ -107,14 +108,19 @@ async function route(exchange: Exchange, context: ServeContext, target: Target):
         total: matching.length,
       });
     }
+    // Kestra's PUT creates or updates; `If-None-Match: *` (HTTP's "only if absent") makes it a create.
     exchange.audit.action = "put";
+    const createOnly = createOnlyOf(exchange.request.headers["if-none-match"]);
+    if (createOnly) exchange.audit.action = "create";
     const body = parse(putSchema, await readJson(exchange.request, context.maxBodyBytes));
     exchange.audit.key = body.key;
     const ref = validateRef({ tenant, namespace, key: body.key });
-    await router.put(ref, body.value, {
+    const metadata = {
       description: body.description,
       tags: body.tags && Object.fromEntries(body.tags.map((t) => [t.key, t.value])),
-    });
+    };
+    if (createOnly) await createSecret(context, ref, body.value, metadata);
+    else await router.put(ref, body.value, metadata);
     const backend = router.ruleFor(namespace, tenant)?.backend;
     return sendJson(response, 200, {
       key: ref.key,
@@ -148,29 +154,15 @@ async function route(exchange: Exchange, context: ServeContext, target: Target):
   });
 }
 
-/**
- * Rewrites a secret's metadata with its current value: read here (never sent anywhere), written back
- * with the fields given replaced and the others kept. The namespace's own secret only, not an
- * inherited one: editing that would create a copy here.
- */
-export async function patchMetadata(
-  context: ServeContext,
-  ref: { tenant?: string | undefined; namespace: string; key: string },
-  changes: {
-    description?: string | undefined;
-    tags?: ReadonlyArray<{ key: string; value: string }> | undefined;
-  },
-): Promise<void> {
-  const { router } = context;
-  router.assertWritable(ref.namespace, ref.tenant);
-  router.invalidate(ref); // the value written back is the backend's, not a cached copy
-  const current = await router.resolve(ref, { inherit: false });
-  const description = "description" in changes ? changes.description : current.metadata.description;
-  const tags =
-    changes.tags === undefined
-      ? current.metadata.tags
-      : Object.fromEntries(changes.tags.map((t) => [t.key, t.value]));
-  await router.put(ref, current.isBinary ? current.revealBytes() : current.reveal(), { description, tags });
+/** `If-None-Match: *` asks for a create; the server gives no ETags, so any other value is refused. */
+function createOnlyOf(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  throw new HttpError(
+    422,
+    "INVALID_REQUEST",
+    "If-None-Match takes only * (create, refusing an existing key): this API gives no ETags.",
+  );
 }
 
 function allow(method: string, methods: readonly string[]): void {

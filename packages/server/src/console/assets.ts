@@ -42,7 +42,7 @@ code { font-family: ui-monospace, monospace; }
 .tag { display: inline-block; background: #eee; border-radius: 4px; padding: 0 .35rem; margin: 0 .2rem .2rem 0; font-size: .8rem; }
 .actions { display: flex; gap: .4rem; flex-wrap: wrap; }
 button, .button { font: inherit; padding: .3rem .7rem; border-radius: 4px; border: 1px solid #8405ff; background: #fff; color: #2c0059; cursor: pointer; text-decoration: none; display: inline-block; }
-button.primary { background: #8405ff; color: #fff; }
+button.primary, .button.primary { background: #8405ff; color: #fff; }
 button.danger { border-color: #b00020; color: #b00020; }
 form.card, .card { background: #fff; border: 1px solid #dde; border-radius: 6px; padding: 1rem; margin-top: 1.2rem; max-width: 36rem; }
 label { display: block; font-weight: 600; margin: .6rem 0 .2rem; }

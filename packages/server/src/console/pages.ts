@@ -204,6 +204,18 @@ ${hidden(page, namespace)}
   );
 }
 
+/** The console's Create refused: the key exists in the namespace. Offers its Edit page instead. */
+export function existsPage(page: PageContext, namespace: string, key: string): Html {
+  const target = { tenant: page.tenant, ns: namespace, key };
+  return layout(
+    `${key} exists`,
+    html`<h1>Not created</h1>
+<p class="error" role="alert">A secret <code>${key}</code> already exists in namespace <strong>${namespace}</strong>: nothing was written, and its value is unchanged.</p>
+<p><a class="button primary" href="${consoleHref("/console/edit", target)}">Edit ${key}</a> <a class="button" href="${consoleHref("/console", { tenant: page.tenant, ns: namespace })}">Back to ${namespace}</a></p>`,
+    page,
+  );
+}
+
 export function errorPage(status: number, message: string, page?: PageContext): Html {
   return layout(
     `Error ${status}`,

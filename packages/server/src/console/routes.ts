@@ -4,13 +4,13 @@
  * script. Pages are built from listings: a stored value never reaches the browser.
  */
 import type { ServerResponse } from "node:http";
-import { validateRef } from "@keyway/core/backend";
-import { patchMetadata } from "../api/routes.js";
+import { isSecretsError, validateRef } from "@keyway/core/backend";
 import { type ConsoleSession, cookie, sameSecret } from "../http/auth.js";
 import { readForm } from "../http/body.js";
 import { failureOf, HttpError } from "../http/errors.js";
 import { BASE_HEADERS, type Exchange, type ServeContext } from "../http/exchange.js";
 import { isReadOnly, namespaceTree, secretsOf, tenantsOf } from "../namespaces.js";
+import { createSecret, patchMetadata } from "../writes.js";
 import { APP_JS, STYLE_CSS } from "./assets.js";
 import type { Html } from "./html.js";
 import {
@@ -18,6 +18,7 @@ import {
   deletePage,
   editPage,
   errorPage,
+  existsPage,
   homePage,
   loginPage,
   namespacePage,
@@ -55,7 +56,7 @@ export async function handleConsole(exchange: Exchange, context: ServeContext): 
         response.setHeader("Set-Cookie", `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
         return redirect(response, "/console/login");
       }
-      if (page === "secrets") return await save(exchange, context, form);
+      if (page === "secrets") return await save(exchange, context, session, form);
       if (page === "delete") return await remove(exchange, context, form);
       throw new HttpError(404, "NO_ROUTE", "No such console action.");
     }
@@ -163,8 +164,16 @@ async function login(exchange: Exchange, context: ServeContext): Promise<void> {
   redirect(response, "/console");
 }
 
-/** Create (`mode=create`) or edit (`mode=edit`: an empty value keeps the current one). */
-async function save(exchange: Exchange, context: ServeContext, form: URLSearchParams): Promise<void> {
+/**
+ * Create (`mode=create`: refused when the key exists, with a link to edit it) or edit (`mode=edit`:
+ * an empty value keeps the current one).
+ */
+async function save(
+  exchange: Exchange,
+  context: ServeContext,
+  session: ConsoleSession,
+  form: URLSearchParams,
+): Promise<void> {
   const { router } = context;
   const tenant = form.get("tenant") ?? undefined;
   const namespace = form.get("ns") ?? "";
@@ -176,14 +185,22 @@ async function save(exchange: Exchange, context: ServeContext, form: URLSearchPa
   const description = form.get("description") || undefined;
   const tags = parseTags(form.get("tags") ?? "");
   router.assertWritable(namespace, tenant);
+  const metadata = { description, tags: Object.fromEntries(tags.map((t) => [t.key, t.value])) };
   if (mode === "edit" && value === "") {
     await patchMetadata(context, ref, { description, tags });
+  } else if (value === "") {
+    throw new HttpError(422, "INVALID_REQUEST", "The value is empty; nothing was written.");
+  } else if (mode === "edit") {
+    await router.put(ref, value, metadata);
   } else {
-    if (value === "") throw new HttpError(422, "INVALID_REQUEST", "The value is empty; nothing was written.");
-    await router.put(ref, value, {
-      description,
-      tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
-    });
+    try {
+      await createSecret(context, ref, value, metadata);
+    } catch (error) {
+      if (!isSecretsError(error) || error.code !== "CONFLICT") throw error;
+      exchange.audit.outcome = error.code;
+      const base = pageContext(context, session, tenant, namespace);
+      return sendHtml(exchange.response, 409, existsPage(base, namespace, ref.key));
+    }
   }
   exchange.audit.outcome = "ok";
   redirect(exchange.response, consoleHref("/console", { tenant, ns: namespace, done: `Saved ${ref.key}.` }));

@@ -1,6 +1,7 @@
 /** One request and its response, as every face sees it, with what its audit line will say. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteRule, Router } from "@keyway/core";
+import type { BackendCapabilities } from "@keyway/core/backend";
 import type { ServeAuditEvent } from "./audit.js";
 import type { Sessions, TokenCheck } from "./auth.js";
 
@@ -24,12 +25,19 @@ export interface Exchange {
   readonly audit: AuditFields;
 }
 
+/** What the server asks of a backend: its capabilities only (it reads and writes through the router). */
+export interface ServedBackend {
+  readonly capabilities: Partial<BackendCapabilities>;
+}
+
 /** What the faces share: the router, its rules, the token check, the console sessions, the limits. */
 export interface ServeContext {
   readonly router: Router;
   readonly rules: readonly RouteRule[];
   /** Backend name → its type (`memory`, `vault`…), shown by the console and the API. */
   readonly backendTypes: Readonly<Record<string, string>>;
+  /** Backend name → what it can do (compare-and-set makes PATCH and Create safe against races). */
+  readonly backends: Readonly<Record<string, ServedBackend>>;
   readonly checkToken: TokenCheck;
   readonly sessions: Sessions;
   readonly maxBodyBytes: number;
