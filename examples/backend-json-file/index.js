@@ -64,15 +64,16 @@ export const createJsonFileBackend = defineBackend({
     caseSensitiveKeys: true,
     maxValueBytes,
   }),
-  // What the operations throw that is not a Keyway error: the file system's errors, and JSON.parse's.
-  mapError: (error, { backend }) =>
-    error instanceof SyntaxError
-      ? // Not kept as the cause: JSON.parse's message quotes the file, which holds secrets.
-        unusable(backend, "is not valid JSON")
-      : new BackendUnavailableError(
-          `The secrets file of backend '${backend}' cannot be used (${codeOf(error)}).`,
-          { backend, cause: sanitizeCause(error) },
-        ),
+  // What the operations throw that is not a Keyway error: JSON.parse's and the file system's errors.
+  mapError: (error, { backend }) => {
+    // Not kept as the cause: JSON.parse's message quotes the file, which holds secrets.
+    if (error instanceof SyntaxError) return unusable(backend, "is not valid JSON");
+    const { code } = /** @type {NodeJS.ErrnoException} */ (error); // ENOENT, EACCES, EISDIR, …
+    return new BackendUnavailableError(`The secrets file of backend '${backend}' cannot be used (${code}).`, {
+      backend,
+      cause: sanitizeCause(error),
+    });
+  },
   operations: ({ name, settings }) => {
     const file = secretsFile(settings.file, settings.writable, name);
     return {
@@ -229,15 +230,6 @@ function textOf(bytes, backend) {
   } catch {
     throw new InvalidSecretValueError("The value is not UTF-8 text, which a JSON file holds.", { backend });
   }
-}
-
-/**
- * An error's code (`ENOENT`, `EACCES`), for the message.
- * @param {unknown} error
- */
-function codeOf(error) {
-  const code = /** @type {{ code?: unknown } | null} */ (error)?.code;
-  return typeof code === "string" ? code : "error";
 }
 
 /**
