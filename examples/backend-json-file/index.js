@@ -68,7 +68,7 @@ export const createJsonFileBackend = defineBackend({
   mapError: (error, { backend }) => {
     // Not kept as the cause: JSON.parse's message quotes the file, which holds secrets.
     if (error instanceof SyntaxError) return unusable(backend, "is not valid JSON");
-    const { code } = /** @type {NodeJS.ErrnoException} */ (error); // ENOENT, EACCES, EISDIR, …
+    const code = /** @type {NodeJS.ErrnoException | null} */ (error)?.code; // ENOENT, EACCES, EISDIR, …
     return new BackendUnavailableError(`The secrets file of backend '${backend}' cannot be used (${code}).`, {
       backend,
       cause: sanitizeCause(error),
