@@ -1,189 +1,241 @@
 // @ts-check
 /**
- * An example Keyway backend: secrets in a JSON file, read-only or writable. The whole of a
- * backend in one file: the `SecretBackend` contract (get, list, put, delete, capabilities), and
- * the `definition` that lets keyway.yaml name this package as a backend type:
- *
- *   backends:
- *     local: { type: "@example/keyway-backend-json-file", file: ./secrets.json, writable: true }
+ * An example Keyway backend: secrets in a JSON file, read-only or writable, on the kit
+ * (`defineBackend` from `@keyway/core/backend`). The kit checks the options with the schema below,
+ * every reference before an operation runs, and a value's type and size before `put`; it sorts
+ * listings and passes whatever the operations throw that is not a Keyway error to `mapError`,
+ * once. What is left here is the file: read it, find a key, write it back.
  *
  * The file maps a namespace ("" is the root; "<tenant>/<namespace>" for a tenant) to its keys:
  *
  *   { "company.team": { "API_TOKEN": "t0ken", "DB": { "value": "…", "description": "…", "tags": { "team": "data" } } } }
  *
- * It passes the contract suite (`@keyway/backend-test-suite`, test/contract.test.ts).
+ * keyway.yaml names this package as a backend type through `definition`, at the end:
+ *
+ *   backends:
+ *     local: { type: "@example/keyway-backend-json-file", file: ./secrets.json, writable: true }
  */
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import {
-  assertNamespace,
-  assertTenant,
   BackendUnavailableError,
+  defineBackend,
   InvalidSecretValueError,
   SecretNotFoundError,
   SecretValue,
-  validateRef,
+  sanitizeCause,
 } from "@keyway/core/backend";
 import { z } from "zod";
 
+/** The options keyway.yaml may set: this schema is their only check. */
+const fileOptions = z.strictObject({
+  /** The JSON file; a relative path is from the working directory. */
+  file: z.string().min(1),
+  /** Whether `put` and `delete` rewrite the file. */
+  writable: z.boolean().default(false),
+  /** The largest value, in UTF-8 bytes. */
+  maxValueBytes: z.int().positive().default(65_536),
+});
+
+/** The factory's options: the file's, and the backend's name in errors. */
+const backendOptions = fileOptions.extend({ name: z.string().min(1).optional() });
+
 /**
+ * @typedef {z.input<typeof backendOptions>} JsonFileBackendOptions
  * @typedef {import("@keyway/core/backend").SecretBackend} SecretBackend
- * @typedef {import("@keyway/core/backend").SecretRef} SecretRef
- * @typedef {import("@keyway/core/backend").PutMetadata} PutMetadata
  * @typedef {{ value: string, description?: string, tags?: Record<string, string>, updatedAt?: string }} Entry
  * @typedef {Record<string, Record<string, string | Entry>>} Contents
  */
 
 /**
- * @typedef {object} JsonFileBackendOptions
- * @property {string} file The JSON file (relative paths from the working directory).
- * @property {boolean} [writable] Whether put and delete write the file. Default false.
- * @property {number} [maxValueBytes] Largest value in bytes. Default 65536.
- * @property {string} [name] The backend's name in errors. Default "json-file".
+ * Creates the backend. It reads the file at every call (a hand edit shows at once); when
+ * writable, it replaces the file atomically (a temporary file, then a rename), one write at a time.
+ * @type {(options: JsonFileBackendOptions) => SecretBackend}
  */
-
-/**
- * A backend over one JSON file, read at every call (a hand edit shows at once). Writes replace
- * the file atomically (a temporary file, then a rename) and run one at a time.
- * @param {JsonFileBackendOptions} options
- * @returns {SecretBackend}
- */
-export function createJsonFileBackend(options) {
-  const name = options.name ?? "json-file";
-  const writable = options.writable ?? false;
-  const capabilities = {
+export const createJsonFileBackend = defineBackend({
+  vendor: "the JSON file backend",
+  defaultName: "json-file",
+  options: backendOptions,
+  capabilities: ({ writable, maxValueBytes }) => ({
     write: writable,
     list: true,
     batch: false,
     versions: false,
     caseSensitiveKeys: true,
-    maxValueBytes: options.maxValueBytes ?? 65536,
-  };
+    maxValueBytes,
+  }),
+  // What the operations throw that is not a Keyway error: JSON.parse's and the file system's errors.
+  mapError: (error, { backend }) => {
+    // Not kept as the cause: JSON.parse's message quotes the file, which holds secrets.
+    if (error instanceof SyntaxError) return unusable(backend, "is not valid JSON");
+    const code = /** @type {NodeJS.ErrnoException | null} */ (error)?.code; // ENOENT, EACCES, EISDIR, …
+    return new BackendUnavailableError(`The secrets file of backend '${backend}' cannot be used (${code}).`, {
+      backend,
+      cause: sanitizeCause(error),
+    });
+  },
+  operations: ({ name, settings }) => {
+    const file = secretsFile(settings.file, settings.writable, name);
+    return {
+      async prepare() {
+        await file.read();
+      },
+      async get(ref) {
+        const stored = own(keysIn(await file.read(), folderOf(ref), name), ref.key);
+        if (stored === undefined) throw new SecretNotFoundError(ref.key, { backend: name });
+        const entry = entryOf(stored, name);
+        return SecretValue.fromText(entry.value, {
+          ...metadataOf(entry),
+          ...(entry.updatedAt === undefined ? {} : { updatedAt: new Date(entry.updatedAt) }),
+        });
+      },
+      async list(namespace, { tenant }) {
+        const keys = keysIn(await file.read(), folderOf({ namespace, tenant }), name) ?? {};
+        return Object.entries(keys).map(([key, stored]) => ({
+          key,
+          metadata: metadataOf(entryOf(stored, name)),
+        }));
+      },
+      ...(settings.writable && {
+        async put(ref, value, metadata) {
+          const text = typeof value === "string" ? value : textOf(value, name);
+          await file.update((contents) => {
+            const keys = keysIn(contents, folderOf(ref), name) ?? set(contents, folderOf(ref), {});
+            const before = own(keys, ref.key);
+            set(keys, ref.key, {
+              ...(before === undefined ? {} : entryOf(before, name)),
+              ...metadata,
+              value: text,
+              updatedAt: new Date().toISOString(),
+            });
+          });
+        },
+        async delete(ref) {
+          await file.update((contents) => {
+            const keys = keysIn(contents, folderOf(ref), name);
+            if (keys === undefined || own(keys, ref.key) === undefined)
+              throw new SecretNotFoundError(ref.key, { backend: name });
+            delete keys[ref.key];
+          });
+        },
+      }),
+    };
+  },
+});
+
+/**
+ * The file: `read` parses it (missing: empty when writable, since the first `put` creates it);
+ * `update` runs `change` on a fresh read and writes the result, one update at a time.
+ * @param {string} path
+ * @param {boolean} writable
+ * @param {string} backend
+ */
+function secretsFile(path, writable, backend) {
   /** @type {Promise<unknown>} */
   let writes = Promise.resolve();
-
-  /** The file's contents. Missing: empty when writable (the first put creates it), else unavailable. */
-  const load = async () => {
-    let text;
-    try {
-      text = await readFile(options.file, "utf8");
-    } catch (error) {
-      const code = /** @type {{ code?: string }} */ (error).code;
-      if (code === "ENOENT" && writable) return /** @type {Contents} */ ({});
-      throw new BackendUnavailableError(
-        `Cannot read the secrets file of backend '${name}' (${code ?? "error"}).`,
-        {
-          backend: name,
-        },
-      );
-    }
-    try {
-      return /** @type {Contents} */ (JSON.parse(text));
-    } catch {
-      // Not the SyntaxError as cause: its message quotes the file's text, which holds secrets.
-      throw new BackendUnavailableError(`The secrets file of backend '${name}' is not valid JSON.`, {
-        backend: name,
-      });
-    }
-  };
-  /** @param {SecretRef} ref */
-  const folder = (ref) => (ref.tenant === undefined ? ref.namespace : `${ref.tenant}/${ref.namespace}`);
-  /** @param {unknown} stored @returns {Entry} */
-  const entry = (stored) => {
-    const found = typeof stored === "string" ? { value: stored } : /** @type {Entry} */ (stored);
-    if (typeof found?.value !== "string")
-      throw new BackendUnavailableError(
-        `The secrets file of backend '${name}' holds an entry without a string value.`,
-        {
-          backend: name,
-        },
-      );
-    return found;
+  /** @returns {Promise<Contents>} */
+  const read = async () => {
+    const text = await readFile(path, "utf8").catch((/** @type {NodeJS.ErrnoException} */ error) => {
+      if (error.code === "ENOENT" && writable) return "{}";
+      throw error;
+    });
+    const contents = JSON.parse(text);
+    if (!isObject(contents)) throw unusable(backend, "is not a JSON object");
+    return contents;
   };
   /** @param {(contents: Contents) => void} change */
   const update = (change) => {
     const next = writes.then(async () => {
-      const contents = await load();
+      const contents = await read();
       change(contents);
-      const temporary = `${options.file}.${randomBytes(6).toString("hex")}.tmp`;
+      const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
       await writeFile(temporary, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o600 });
-      await rename(temporary, options.file);
+      await rename(temporary, path);
     });
-    writes = next.catch(() => {});
+    writes = next.catch(() => {}); // a failed update does not stop the next
     return next;
   };
+  return { read, update };
+}
 
-  return {
-    name,
-    capabilities,
-    async prepare() {
-      await load();
-    },
-    async get(input) {
-      const ref = validateRef(input);
-      const stored = own(own(await load(), folder(ref)), ref.key);
-      if (stored === undefined) throw new SecretNotFoundError(ref.key, { backend: name });
-      const { value, description, tags, updatedAt } = entry(stored);
-      return SecretValue.fromText(value, {
-        ...(description === undefined ? {} : { description }),
-        ...(tags === undefined ? {} : { tags }),
-        ...(updatedAt === undefined ? {} : { updatedAt: new Date(updatedAt) }),
-      });
-    },
-    async list(namespace, listOptions = {}) {
-      assertNamespace(namespace);
-      assertTenant(listOptions.tenant);
-      const at = listOptions.tenant === undefined ? namespace : `${listOptions.tenant}/${namespace}`;
-      const keys = Object.entries(own(await load(), at) ?? {});
-      return keys
-        .map(([key, stored]) => {
-          const { description, tags } = entry(stored);
-          return {
-            key,
-            metadata: { ...(description === undefined ? {} : { description }), ...(tags ? { tags } : {}) },
-          };
-        })
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    },
-    ...(writable && {
-      /** @param {SecretRef} input @param {string | Uint8Array} value @param {PutMetadata} [metadata] */
-      async put(input, value, metadata = {}) {
-        const ref = validateRef(input);
-        const text =
-          typeof value === "string" ? value : new TextDecoder("utf-8", { fatal: true }).decode(value);
-        const bytes = Buffer.byteLength(text, "utf8");
-        if (bytes > capabilities.maxValueBytes)
-          throw new InvalidSecretValueError(
-            `Secret '${ref.key}' is ${bytes} bytes; backend '${name}' stores at most ${capabilities.maxValueBytes}.`,
-            { backend: name },
-          );
-        await update((contents) => {
-          const keys = own(contents, folder(ref)) ?? set(contents, folder(ref), {});
-          const before = own(keys, ref.key);
-          set(keys, ref.key, {
-            ...(before === undefined ? {} : entry(before)),
-            ...metadata,
-            value: text,
-            updatedAt: new Date().toISOString(),
-          });
-        });
-      },
-      /** @param {SecretRef} input */
-      async delete(input) {
-        const ref = validateRef(input);
-        await update((contents) => {
-          const keys = own(contents, folder(ref));
-          if (own(keys, ref.key) === undefined) throw new SecretNotFoundError(ref.key, { backend: name });
-          delete keys?.[ref.key];
-        });
-      },
-    }),
-  };
+/**
+ * Where a reference's keys are in the file.
+ * @param {{ namespace: string, tenant?: string | undefined }} ref
+ */
+function folderOf(ref) {
+  return ref.tenant === undefined ? ref.namespace : `${ref.tenant}/${ref.namespace}`;
+}
+
+/**
+ * The keys of a folder, if the file has it.
+ * @param {Contents} contents
+ * @param {string} folder
+ * @param {string} backend
+ */
+function keysIn(contents, folder, backend) {
+  const keys = own(contents, folder);
+  if (keys !== undefined && !isObject(keys))
+    throw unusable(backend, "holds a namespace that is not an object");
+  return keys;
+}
+
+/**
+ * A stored key as an entry: a string is its value.
+ * @param {unknown} stored
+ * @param {string} backend
+ * @returns {Entry}
+ */
+function entryOf(stored, backend) {
+  const entry = typeof stored === "string" ? { value: stored } : /** @type {Entry} */ (stored);
+  if (!isObject(entry) || typeof entry.value !== "string")
+    throw unusable(backend, "holds an entry without a string value");
+  return entry;
+}
+
+/**
+ * The metadata an entry holds (and nothing else it may hold).
+ * @param {Entry} entry
+ */
+function metadataOf({ description, tags }) {
+  return { ...(description === undefined ? {} : { description }), ...(tags && { tags }) };
+}
+
+/**
+ * A file that is not what this backend writes: unavailable (never not-found, which would send the
+ * router to the parent namespace), and the error quotes none of it.
+ * @param {string} backend
+ * @param {string} what
+ */
+function unusable(backend, what) {
+  return new BackendUnavailableError(`The secrets file of backend '${backend}' ${what}.`, { backend });
+}
+
+/**
+ * Whether `value` is a JSON object (not an array, not null).
+ * @param {unknown} value
+ * @returns {value is Record<string, any>}
+ */
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The text of a value given as bytes: the file holds text, so they must be UTF-8.
+ * @param {Uint8Array} bytes
+ * @param {string} backend
+ */
+function textOf(bytes, backend) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidSecretValueError("The value is not UTF-8 text, which a JSON file holds.", { backend });
+  }
 }
 
 /**
  * `object[key]` only when it is the object's own: a namespace or key named `__proto__` or
- * `constructor` is data here, never the prototype.
+ * `constructor` is data here, never the prototype. (zod's `record` would drop a `__proto__` key,
+ * so the file's shape is checked by hand.)
  * @template T
  * @param {Record<string, T> | undefined} object
  * @param {string} key
@@ -206,19 +258,13 @@ function set(object, key, value) {
   return value;
 }
 
-const optionsSchema = z.strictObject({
-  file: z.string().min(1),
-  writable: z.boolean().optional(),
-  maxValueBytes: z.number().int().positive().optional(),
-});
-
 /**
- * What keyway.yaml loads when a backend's `type:` is this package: the options schema (the only
- * validator of its options) and how to create the backend. Not connected yet: files are read on use.
- * @type {import("@keyway/core/backend").BackendDefinition<z.infer<typeof optionsSchema>>}
+ * What keyway.yaml loads when a backend's `type:` is this package: the options schema and how to
+ * create the backend (which touches no file until it is used).
+ * @type {import("@keyway/core/backend").BackendDefinition<z.output<typeof fileOptions>>}
  */
 export const definition = {
   type: "json-file",
-  optionsSchema,
+  optionsSchema: fileOptions,
   create: (options, { name }) => createJsonFileBackend({ ...options, name }),
 };

@@ -1,9 +1,14 @@
 // The example backend passes the contract suite through @keyway/backend-test-suite, writable and
 // read-only, and loads from a keyway.yaml by its package name in a temp project.
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defineBackendContract, printedForms, seedByPut } from "@keyway/backend-test-suite";
-import { BackendUnavailableError, SecretNotFoundError } from "@keyway/core";
+import {
+  BackendUnavailableError,
+  ConfigurationError,
+  InvalidSecretValueError,
+  SecretNotFoundError,
+} from "@keyway/core";
 import { loadConfiguredRouter } from "@keyway/core/config";
 import * as vitest from "vitest";
 import { describe, expect, it } from "vitest";
@@ -79,5 +84,60 @@ describe("json-file backend", () => {
     await expect(
       createJsonFileBackend({ file, writable: true }).get({ namespace: "", key: "K" }),
     ).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+
+  it("its options are checked by the schema: a misspelt or missing option is a ConfigurationError", () => {
+    expect(() => createJsonFileBackend({ file: "s.json", writeable: true } as never)).toThrow(/'writeable'/);
+    expect(() => createJsonFileBackend({} as never)).toThrow(ConfigurationError);
+    expect(() => createJsonFileBackend({ file: "s.json", maxValueBytes: 0 })).toThrow(/'maxValueBytes'/);
+  });
+
+  it("a file that holds something else is unavailable, never not-found, and quotes none of it", async () => {
+    const file = await secretsFile();
+    const backend = createJsonFileBackend({ file });
+    for (const contents of [
+      '["hunter2-secret"]',
+      '{ "ns": "hunter2-secret" }',
+      '{ "ns": { "K": { "description": "hunter2-secret" } } }',
+      '{ "ns": { "K": 42 } }',
+    ]) {
+      await writeFile(file, contents);
+      const error = await backend.get({ namespace: "ns", key: "K" }).catch((e: unknown) => e);
+      expect(error, contents).toBeInstanceOf(BackendUnavailableError);
+      expect(printedForms(error)).not.toContain("hunter2");
+    }
+  });
+
+  it("a file it cannot read is unavailable, with the system's code", async () => {
+    const dir = await tempDir("keyway-json-file-");
+    const error = await createJsonFileBackend({ file: dir })
+      .get({ namespace: "", key: "K" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toContain("(EISDIR)");
+  });
+
+  it("bytes that are not UTF-8 are InvalidSecretValueError, and nothing is written", async () => {
+    const file = await secretsFile();
+    const backend = createJsonFileBackend({ file, writable: true });
+    await backend.put?.({ namespace: "ns", key: "K" }, new TextEncoder().encode("é-bytes"));
+    await expect(
+      backend.put?.({ namespace: "ns", key: "K" }, new Uint8Array([0x68, 0xff, 0xfe])),
+    ).rejects.toBeInstanceOf(InvalidSecretValueError);
+    expect((await backend.get({ namespace: "ns", key: "K" })).reveal()).toBe("é-bytes");
+  });
+
+  it("writes run one at a time: concurrent puts all land, and each write replaces the file whole", async () => {
+    const file = await secretsFile();
+    const backend = createJsonFileBackend({ file, writable: true });
+    const keys = Array.from({ length: 30 }, (_, i) => `K${i}`);
+    await Promise.all([
+      ...keys.map((key) => backend.put?.({ namespace: "ns", key }, `v-${key}\n"quoted"`)),
+      backend.delete?.({ namespace: "ns", key: "MISSING" }).catch(() => undefined), // a failed write stops none
+    ]);
+    expect((await backend.list?.("ns"))?.map((l) => l.key)).toEqual([...keys].sort());
+    expect(JSON.parse(await readFile(file, "utf8")).ns.K7.value).toBe('v-K7\n"quoted"');
+    expect(await readdir(path.dirname(file))).toEqual(["secrets.json"]); // no temporary file left
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 });
