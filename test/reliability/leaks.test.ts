@@ -147,7 +147,13 @@ describe("Vault (OpenBao): every error path", () => {
           async (token, password, value, badJson) => {
             const secrets = [token, password, value, badJson];
             const vault = (auth: VaultBackendOptions["auth"], endpoint = bao().endpoint) =>
-              createVaultBackend({ endpoint, auth, prefix: `rel-${scope}`, requestTimeoutMs: 2_000, env: {} });
+              createVaultBackend({
+                endpoint,
+                auth,
+                prefix: `rel-${scope}`,
+                requestTimeoutMs: 2_000,
+                env: {},
+              });
             const ref = { namespace: "leak", key: `K${runId()}` };
 
             const badToken = await noLeakFrom("vault: bad token", secrets, () =>
