@@ -122,6 +122,9 @@ function build(config: Config) {
     backends,
     rules: config.rules,
     retry: { attempts: 1 },
+    // The routers compared here make different numbers of calls (resolve reads twice), so a
+    // breaker would open in one and not the other: the breaker has its own tests.
+    breaker: { threshold: 0 },
     audit: (event) => {
       events.push(event);
     },
