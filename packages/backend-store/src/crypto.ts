@@ -78,14 +78,15 @@ export function createDataKeyCache(max: number): DataKeyCache {
   };
 }
 
-/** Encrypts `plaintext` under a fresh data key, wrapped by `kek` (and kept in `cache`, when given). */
-export function seal(kek: Buffer, binding: Binding, plaintext: Buffer, cache?: DataKeyCache): Sealed {
+/**
+ * Encrypts `plaintext` under a fresh data key, wrapped by `kek`. (The data key is not cached: a
+ * put costs no cache work, and the first read of the version caches it.)
+ */
+export function seal(kek: Buffer, binding: Binding, plaintext: Buffer): Sealed {
   const aad = associatedData(binding);
   const dataKey = randomBytes(32);
   try {
-    const sealed = { wrappedKey: encrypt(kek, dataKey, aad), ciphertext: encrypt(dataKey, plaintext, aad) };
-    cache?.set(aad, sealed.wrappedKey, dataKey);
-    return sealed;
+    return { wrappedKey: encrypt(kek, dataKey, aad), ciphertext: encrypt(dataKey, plaintext, aad) };
   } finally {
     dataKey.fill(0);
   }

@@ -32,7 +32,7 @@ export async function writeValue(
   options: WriteOptions,
 ): Promise<void> {
   assertWritable(ctx, ref);
-  const { engine, key, storeId, dataKeys } = await ctx.open(options.signal);
+  const { engine, key, storeId } = await ctx.open(options.signal);
   const plaintext = typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value);
   try {
     await ctx.until(
@@ -45,7 +45,7 @@ export async function writeValue(
         seal: (version) => ({
           kekId: key.id,
           binary: typeof value !== "string",
-          ...seal(key.bytes, bindingOf(storeId, ref, version), plaintext, dataKeys),
+          ...seal(key.bytes, bindingOf(storeId, ref, version), plaintext),
         }),
       }),
       options.signal,

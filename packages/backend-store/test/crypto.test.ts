@@ -32,8 +32,9 @@ describe("envelope encryption", () => {
 
   it("with the data-key cache: opens with the cached key, and still fails when moved, altered or re-keyed", () => {
     const cache = createDataKeyCache(4);
-    const sealed = seal(kek, binding, plaintext, cache);
-    // A wrong KEK proves the data key came from the cache (it cannot be unwrapped with this one).
+    const sealed = seal(kek, binding, plaintext);
+    expect(unseal(kek, binding, sealed, cache).equals(plaintext)).toBe(true);
+    // A wrong KEK proves the data key now comes from the cache (it cannot be unwrapped with this one).
     expect(unseal(randomBytes(32), binding, sealed, cache).equals(plaintext)).toBe(true);
     for (const change of [{ key: "DB2" }, { version: 8 }, { storeId: "store-2" }])
       expect(() => unseal(kek, { ...binding, ...change }, sealed, cache)).toThrow();
