@@ -187,6 +187,15 @@ describe.skipIf(!server)("store backend specifics", () => {
         );
         expect((await backend.get(ref("KEPT"), { version: versions[1] })).reveal()).toBe("two");
         expect((await backend.get(ref("KEPT"))).reveal()).toBe("three");
+        // keepVersions 1: each write leaves only itself.
+        const single = open({ ...options, keepVersions: 1 });
+        await single.put(ref("ONE"), "first");
+        const firstVersion = await single.probeVersion(ref("ONE"));
+        await single.put(ref("ONE"), "second");
+        await expect(single.get(ref("ONE"), { version: firstVersion })).rejects.toBeInstanceOf(
+          SecretNotFoundError,
+        );
+        expect((await single.get(ref("ONE"))).reveal()).toBe("second");
         await expect(backend.get(ref("KEPT"), { version: "../1" })).rejects.toBeInstanceOf(
           SecretNotFoundError,
         );
