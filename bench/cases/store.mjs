@@ -1,7 +1,16 @@
 // Case: Keyway's own store (@keyway/backend-store, issue 21). On one PostgreSQL server (a
-// throwaway cluster, started as the tests start it) in one run: put and get through the store
-// backend (envelope encryption, versions, compare-and-set bookkeeping, one NOTIFY per write)
-// against raw `pg` queries on a plain table (an upsert, a select by key) over the same pool size;
+// throwaway cluster, started as the tests start it) in one run, interleaved round by round:
+// - keyway put: the backend's put (reference and value checks, a fresh AES-256-GCM data key
+//   wrapped by the key-encryption key, the value encrypted under it, bound to its name and
+//   version) sent as one named prepared statement: upsert of the secret's row, the new version's
+//   row, pruning past keepVersions and a NOTIFY (plus one sequence round trip per 32 puts);
+// - raw pg upsert: `INSERT … ON CONFLICT (key) DO UPDATE` of the plaintext into a one-table
+//   `(key text PRIMARY KEY, value text)`, a named prepared statement;
+// - keyway get: one named prepared statement (the secret's row joined to its current version's),
+//   the data key unwrapped (or taken from the data-key cache) and the value decrypted, a SecretValue;
+// - raw pg select: `SELECT value … WHERE key = $1`, a named prepared statement.
+// Both sides: `pg` 8.23.1, a pool of one connection to the same database, the same 34-byte
+// value, warmed up, cycling over the same 50 keys for puts; no TLS, default durability.
 // the embedded engine against the server; a change event pushed (subscribe) against polled; and
 // `keyway get` from an embedded store against the env backend's.
 import { execFileSync } from "node:child_process";

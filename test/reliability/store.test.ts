@@ -199,7 +199,7 @@ describe("the store under faults", () => {
     });
     try {
       const options = await newStore("postgres", `127.0.0.1:${proxy.port}`);
-      const backend = createStoreBackend({ ...options, timeoutMs: 2000, poolSize: 2 });
+      const backend = createStoreBackend({ ...options, requestTimeoutMs: 2000, poolSize: 2 });
       await backend.put(ref("CACHED"), "cached-value");
       let now = 1_000_000;
       const resolver = createResolver({

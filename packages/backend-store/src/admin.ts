@@ -4,11 +4,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { ConfigurationError } from "@keyway/core/backend";
-import { engineFor, type StoreBackendOptions } from "./backend.js";
+import { engineFor } from "./connection.js";
 import { rewrap } from "./crypto.js";
 import { initializePostgres } from "./engine-postgres.js";
 import { initializeSqlite } from "./engine-sqlite.js";
 import type { StoreKey } from "./key.js";
+import type { StoreBackendOptions } from "./options.js";
 
 /**
  * Creates an empty store (the schema and its meta rows: a random store id and the key's id) at
@@ -16,13 +17,13 @@ import type { StoreKey } from "./key.js";
  * silently.
  */
 export async function initializeStore(
-  options: Pick<StoreBackendOptions, "url" | "path" | "name" | "timeoutMs">,
+  options: Pick<StoreBackendOptions, "url" | "path" | "name" | "requestTimeoutMs" | "timeoutMs">,
   key: StoreKey,
 ): Promise<{ storeId: string }> {
   const backend = options.name ?? "store";
   const storeId = randomUUID();
   const meta = { store_id: storeId, key_id: key.id };
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.requestTimeoutMs ?? options.timeoutMs ?? 10_000;
   if ((options.url === undefined) === (options.path === undefined))
     throw new ConfigurationError("Give exactly one of url (PostgreSQL) and path (an embedded folder).");
   if (options.url !== undefined)
@@ -54,7 +55,10 @@ export async function rotateStoreKey(
   batchSize = 200,
 ): Promise<RotateProgress> {
   const backend = options.name ?? "store";
-  const engine = engineFor(options, backend);
+  const engine = engineFor(
+    { ...options, requestTimeoutMs: options.requestTimeoutMs ?? options.timeoutMs },
+    backend,
+  );
   try {
     const meta = await engine.meta();
     const storeId = meta.store_id as string;

@@ -5,6 +5,7 @@
  * copied to another name, version or store fails to decrypt instead of answering for it.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -50,7 +51,37 @@ function decrypt(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   ]);
 }
 
-/** Encrypts `plaintext` under a fresh data key, wrapped by `kek`. */
+/**
+ * Unwrapped data keys, by the wrapped key and the binding it was wrapped for: a read of a version
+ * read before decrypts once (its value) instead of twice. Bounded (least recently used dropped
+ * first); a dropped key's bytes are zeroed. Holds data keys only, never a value.
+ */
+export interface DataKeyCache {
+  get(aad: Buffer, wrappedKey: Buffer): Buffer | undefined;
+  set(aad: Buffer, wrappedKey: Buffer, dataKey: Buffer): void;
+  clear(): void;
+}
+
+/** A cache of at most `max` data keys (0: none kept). */
+export function createDataKeyCache(max: number): DataKeyCache {
+  if (max === 0) return { get: () => undefined, set: () => {}, clear: () => {} };
+  const keys = new LRUCache<string, Buffer>({ max, dispose: (dataKey) => dataKey.fill(0) });
+  // The binding is part of the entry's name: a wrapped key copied to another name never hits.
+  const id = (aad: Buffer, wrappedKey: Buffer) =>
+    `${wrappedKey.toString("base64")}|${aad.toString("latin1")}`;
+  return {
+    get: (aad, wrappedKey) => keys.get(id(aad, wrappedKey)),
+    set: (aad, wrappedKey, dataKey) => {
+      keys.set(id(aad, wrappedKey), Buffer.from(dataKey));
+    },
+    clear: () => keys.clear(),
+  };
+}
+
+/**
+ * Encrypts `plaintext` under a fresh data key, wrapped by `kek`. (The data key is not cached: a
+ * put costs no cache work, and the first read of the version caches it.)
+ */
 export function seal(kek: Buffer, binding: Binding, plaintext: Buffer): Sealed {
   const aad = associatedData(binding);
   const dataKey = randomBytes(32);
@@ -61,12 +92,19 @@ export function seal(kek: Buffer, binding: Binding, plaintext: Buffer): Sealed {
   }
 }
 
-/** Decrypts a sealed version; throws a plain Error (no data) when it was altered or moved. */
-export function unseal(kek: Buffer, binding: Binding, sealed: Sealed): Buffer {
+/**
+ * Decrypts a sealed version; throws a plain Error (no data) when it was altered or moved. With a
+ * cache, the data key is unwrapped once per version (the value's own tag still checks the binding).
+ */
+export function unseal(kek: Buffer, binding: Binding, sealed: Sealed, cache?: DataKeyCache): Buffer {
   const aad = associatedData(binding);
+  const cached = cache?.get(aad, sealed.wrappedKey);
+  if (cached) return decrypt(cached, sealed.ciphertext, aad);
   const dataKey = decrypt(kek, sealed.wrappedKey, aad);
   try {
-    return decrypt(dataKey, sealed.ciphertext, aad);
+    const plaintext = decrypt(dataKey, sealed.ciphertext, aad);
+    cache?.set(aad, sealed.wrappedKey, dataKey);
+    return plaintext;
   } finally {
     dataKey.fill(0);
   }

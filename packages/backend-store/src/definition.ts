@@ -1,28 +1,9 @@
-/** `type: store` in `keyway.yaml`: the options schema and the factory. */
+/** `type: store` in `keyway.yaml`: the options schema (options.ts) and the factory. */
+import path from "node:path";
 import type { BackendDefinition, CredentialVariables } from "@keyway/core/backend";
-import { z } from "zod";
-import { createStoreBackend, type StoreBackendOptions } from "./backend.js";
+import { createStoreBackend } from "./index.js";
 import { KEY_VARIABLE } from "./key.js";
-
-const optionsSchema = z
-  .strictObject({
-    url: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-    path: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    keepVersions: z.number().int().min(1).max(1000).optional(),
-    readOnly: z.boolean().optional(),
-    timeoutMs: z.number().positive().optional(),
-    poolSize: z.number().int().min(1).max(100).optional(),
-    maxValueBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(16 * 1024 * 1024)
-      .optional(),
-  })
-  .refine((o) => (o.url === undefined) !== (o.path === undefined), {
-    message: "give exactly one of url: (PostgreSQL) and path: (an embedded folder)",
-  });
+import { type StoreBackendOptions, storeOptionsSchema } from "./options.js";
 
 /** The store's key, and the PostgreSQL password `pg` falls back to. */
 export const credentialVariables: CredentialVariables = {
@@ -30,9 +11,21 @@ export const credentialVariables: CredentialVariables = {
   locator: ["PGPASSFILE"],
 };
 
+/**
+ * `path:` and `keyFile:` as the file means them: relative to the config file's folder (`baseDir`),
+ * not to the working directory the command happens to run in.
+ */
+export function resolvePaths(options: StoreBackendOptions, baseDir: string | undefined): StoreBackendOptions {
+  if (baseDir === undefined) return options;
+  const resolve = (file: string | undefined) =>
+    file === undefined ? undefined : path.resolve(baseDir, file);
+  return { ...options, path: resolve(options.path), keyFile: resolve(options.keyFile) };
+}
+
 export const definition: BackendDefinition<StoreBackendOptions> = {
   type: "store",
-  optionsSchema,
-  create: (options, { name, env }) => createStoreBackend({ ...options, name, env }),
+  optionsSchema: storeOptionsSchema as unknown as BackendDefinition<StoreBackendOptions>["optionsSchema"],
+  create: (options, { name, env, baseDir }) =>
+    createStoreBackend({ ...resolvePaths(options, baseDir), name, env }),
   credentialVariables: () => credentialVariables,
 };

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { printedForms } from "@keyway/backend-test-suite";
 import { ConfigurationError } from "@keyway/core";
 import { describe, expect, it } from "vitest";
-import { type Binding, rewrap, seal, unseal } from "../src/crypto.js";
+import { type Binding, createDataKeyCache, rewrap, seal, unseal } from "../src/crypto.js";
 import { generateKeyText, keyId, loadStoreKey, parseKeyText } from "../src/key.js";
 
 const kek = randomBytes(32);
@@ -28,6 +28,39 @@ describe("envelope encryption", () => {
   ])("fails for %s (the fields are bound as associated data)", (_, change) => {
     const sealed = seal(kek, binding, plaintext);
     expect(() => unseal(kek, { ...binding, ...change }, sealed)).toThrow();
+  });
+
+  it("with the data-key cache: opens with the cached key, and still fails when moved, altered or re-keyed", () => {
+    const cache = createDataKeyCache(4);
+    const sealed = seal(kek, binding, plaintext);
+    expect(unseal(kek, binding, sealed, cache).equals(plaintext)).toBe(true);
+    // A wrong KEK proves the data key now comes from the cache (it cannot be unwrapped with this one).
+    expect(unseal(randomBytes(32), binding, sealed, cache).equals(plaintext)).toBe(true);
+    for (const change of [{ key: "DB2" }, { version: 8 }, { storeId: "store-2" }])
+      expect(() => unseal(kek, { ...binding, ...change }, sealed, cache)).toThrow();
+    const flipped = Buffer.from(sealed.ciphertext);
+    flipped[14] = (flipped[14] as number) ^ 1;
+    expect(() => unseal(kek, binding, { ...sealed, ciphertext: flipped }, cache)).toThrow();
+    cache.clear();
+    expect(() => unseal(randomBytes(32), binding, sealed, cache)).toThrow();
+  });
+
+  it("the data-key cache is bounded, holds data keys only, and zeroes what it drops", () => {
+    const cache = createDataKeyCache(2);
+    const aad = Buffer.from("aad");
+    const dataKeys = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const wrapped = dataKeys.map(() => randomBytes(60));
+    for (const [i, dataKey] of dataKeys.entries()) cache.set(aad, wrapped[i] as Buffer, dataKey);
+    const first = cache.get(aad, wrapped[0] as Buffer);
+    expect(first).toBeUndefined();
+    const kept = cache.get(aad, wrapped[2] as Buffer) as Buffer;
+    expect(kept.equals(dataKeys[2] as Buffer)).toBe(true);
+    expect(kept).not.toBe(dataKeys[2]); // a copy: the caller zeroes its own
+    cache.clear();
+    expect(kept.equals(Buffer.alloc(32))).toBe(true);
+    const off = createDataKeyCache(0);
+    off.set(aad, wrapped[0] as Buffer, dataKeys[0] as Buffer);
+    expect(off.get(aad, wrapped[0] as Buffer)).toBeUndefined();
   });
 
   it("fails under another key, and for a flipped bit", () => {

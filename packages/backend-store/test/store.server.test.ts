@@ -1,7 +1,7 @@
 // What is specific to the store, on both engines: keys and their errors, what the encryption
 // binds, versions kept, tenants, prefixes, read-only mode, binary values, init's refusals, and
 // the config loader finding `type: store`.
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { printedForms } from "@keyway/backend-test-suite";
 import {
@@ -187,6 +187,15 @@ describe.skipIf(!server)("store backend specifics", () => {
         );
         expect((await backend.get(ref("KEPT"), { version: versions[1] })).reveal()).toBe("two");
         expect((await backend.get(ref("KEPT"))).reveal()).toBe("three");
+        // keepVersions 1: each write leaves only itself.
+        const single = open({ ...options, keepVersions: 1 });
+        await single.put(ref("ONE"), "first");
+        const firstVersion = await single.probeVersion(ref("ONE"));
+        await single.put(ref("ONE"), "second");
+        await expect(single.get(ref("ONE"), { version: firstVersion })).rejects.toBeInstanceOf(
+          SecretNotFoundError,
+        );
+        expect((await single.get(ref("ONE"))).reveal()).toBe("second");
         await expect(backend.get(ref("KEPT"), { version: "../1" })).rejects.toBeInstanceOf(
           SecretNotFoundError,
         );
@@ -285,6 +294,32 @@ describe.skipIf(!server)("store backend specifics", () => {
     await expect(loadRouter({ path: config, env: {}, strict: true })).rejects.toBeInstanceOf(
       ConfigurationError,
     );
+  });
+});
+
+describe("keyway.yaml paths", () => {
+  it("path: and keyFile: are relative to the config file's folder, not the working directory", async () => {
+    const dir = await tempDir("keyway-config-rel-");
+    const folder = path.join(dir, "conf");
+    const { text, key } = newKey();
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, "store.key"), text, { mode: 0o600 });
+    await initializeStore({ path: path.join(folder, "data", "store") }, key);
+    const config = path.join(folder, "keyway.yaml");
+    writeFileSync(
+      config,
+      `backends:\n  local: { type: store, path: data/store, keyFile: ./store.key }\nnamespaces:\n  - { match: "", backend: local }\n`,
+    );
+    expect(process.cwd()).not.toBe(folder);
+    // No KEYWAY_STORE_KEY: the key can only come from conf/store.key.
+    const router = await loadRouter({ path: config, env: {}, strict: true });
+    try {
+      await router.put(ref("RELATIVE"), "beside the config");
+      expect((await router.resolve(ref("RELATIVE"))).reveal()).toBe("beside the config");
+    } finally {
+      await router.close();
+    }
+    expect(existsSync(path.join(process.cwd(), "data", "store"))).toBe(false);
   });
 });
 

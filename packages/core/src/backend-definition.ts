@@ -25,6 +25,11 @@ export interface BackendContext {
   readonly name: string;
   /** The environment the config was loaded with (the env backend reads its variables here). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The folder the config file is in (`LoadOptions.baseDir`): a relative path in the options
+   * (a folder, a key file) means relative to it. Undefined when the config came from no file.
+   */
+  readonly baseDir?: string | undefined;
 }
 
 /**

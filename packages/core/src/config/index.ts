@@ -209,7 +209,7 @@ async function buildConcealed(
       const { type: _type, ...rest } = raw;
       const checked = definition.optionsSchema.safeParse(definition.type === "memory" ? raw : rest);
       if (!checked.success) throw issuesError(checked.error.issues, locate, origin, ["backends", name]);
-      backends[name] = definition.create(checked.data, { name, env });
+      backends[name] = definition.create(checked.data, { name, env, baseDir: options.baseDir });
       const listed = definition.credentialVariables?.(checked.data as Partial<unknown>);
       if (listed) credentials.push(listed);
     } catch (error) {
