@@ -6,18 +6,7 @@
  * events (`subscribe`). What every backend does (options, the lazily opened store, reference and
  * value checks, error wrapping) is defineBackend's; read.ts and write.ts hold the operations.
  */
-import {
-  type ChangeListener,
-  defineBackend,
-  type PrepareOptions,
-  type ProbeOptions,
-  type PutMetadata,
-  type SecretBackend,
-  type SecretListing,
-  type SecretRef,
-  type Subscription,
-  type WriteOptions,
-} from "@keyway/core/backend";
+import { defineBackend, type SecretBackend, type SecretListing } from "@keyway/core/backend";
 import { type Connection, closeStore, openStore } from "./connection.js";
 import { storeContext } from "./context.js";
 import { mapStoreError } from "./errors.js";
@@ -35,22 +24,22 @@ export { generateKeyText, KEY_VARIABLE, keyId, loadStoreKey, parseKeyText, type 
 export type { StoreBackendOptions } from "./options.js";
 export type { StoreListOptions } from "./read.js";
 
-/** The store backend: a SecretBackend with restore, purge, subscribe and prefix listing. */
-export interface StoreBackend extends SecretBackend {
+/** The methods a SecretBackend may have and the store always has. */
+type StoreMethods =
+  | "put"
+  | "delete"
+  | "probeVersion"
+  | "subscribe"
+  | "prepare"
+  | "close"
+  | "restore"
+  | "purge";
+
+/** The store backend: a SecretBackend with every optional member, and prefix listing. */
+export interface StoreBackend
+  extends Omit<SecretBackend, "list" | StoreMethods>,
+    Required<Pick<SecretBackend, StoreMethods>> {
   list(namespace: string, options?: StoreListOptions): Promise<SecretListing[]>;
-  put(
-    ref: SecretRef,
-    value: string | Uint8Array,
-    metadata?: PutMetadata,
-    options?: WriteOptions,
-  ): Promise<void>;
-  delete(ref: SecretRef, options?: WriteOptions): Promise<void>;
-  probeVersion(ref: SecretRef, options?: ProbeOptions): Promise<string>;
-  subscribe(listener: ChangeListener, options?: PrepareOptions): Promise<Subscription>;
-  prepare(options?: PrepareOptions): Promise<void>;
-  close(): Promise<void>;
-  restore(ref: SecretRef, options?: WriteOptions): Promise<void>;
-  purge(ref: SecretRef, options?: WriteOptions): Promise<void>;
   /** The engine in use: `postgres` or `sqlite`. */
   readonly engine: "postgres" | "sqlite";
 }

@@ -33,10 +33,25 @@ export function sessionOf(io: CliIO): Session {
   return session;
 }
 
-export async function openRouter(io: CliIO, options: GlobalOptions): Promise<Router> {
+/**
+ * The config file a command reads: `--config`, else KEYWAY_CONFIG, else `./keyway.yaml` when it
+ * exists (none: the command's default); and the environment the file is read with, KEYWAY_CONFIG
+ * taken out (it has been used here).
+ */
+export function configSource(
+  io: CliIO,
+  options: GlobalOptions,
+): { path: string | undefined; env: CliIO["env"] } {
   const local = path.resolve(io.cwd, "keyway.yaml");
-  const configPath = options.config ?? io.env.KEYWAY_CONFIG ?? (existsSync(local) ? local : undefined);
-  const env = { ...io.env, KEYWAY_CONFIG: undefined };
+  const chosen = options.config ?? io.env.KEYWAY_CONFIG ?? (existsSync(local) ? local : undefined);
+  return {
+    path: chosen === undefined ? undefined : path.resolve(io.cwd, chosen),
+    env: { ...io.env, KEYWAY_CONFIG: undefined },
+  };
+}
+
+export async function openRouter(io: CliIO, options: GlobalOptions): Promise<Router> {
+  const { path: configPath, env } = configSource(io, options);
   const session = sessionOf(io);
   const shared = { envs: readEnvsVariables(io.env), redactor: session.redactor };
   // Without any config file, the env backend serves every namespace (as loadRouter does).
@@ -44,7 +59,7 @@ export async function openRouter(io: CliIO, options: GlobalOptions): Promise<Rou
     return createDefaultRouter(createEnvBackend({ name: DEFAULT_BACKEND.name, env }), shared);
   const { loadConfiguredRouter } = await import("@keyway/core/config");
   const { router, environment } = await loadConfiguredRouter({
-    path: path.resolve(io.cwd, configPath),
+    path: configPath,
     env,
     ...shared,
   });

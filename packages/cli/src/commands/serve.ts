@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -14,8 +14,9 @@ import {
   type Router,
   type SecretBackend,
 } from "@keyway/core";
-import { type GlobalOptions, sessionOf } from "../context.js";
+import { configSource, type GlobalOptions, sessionOf } from "../context.js";
 import { CliError, type CliIO, EXIT, write } from "../io.js";
+import { createSecretFile } from "../secret-file.js";
 
 export interface ServeOptions {
   host: string;
@@ -157,8 +158,7 @@ async function serveToken(io: CliIO, tokenFile: string | undefined): Promise<str
 
 async function generateTokenFile(io: CliIO, file: string): Promise<string> {
   const token = randomBytes(32).toString("base64url");
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, `${token}\n`, { mode: 0o600, flag: "wx" });
+  await createSecretFile(file, token, "token file");
   await write(io.stderr, `keyway serve: generated an access token in ${file} (mode 0600)\n`);
   return token;
 }
@@ -184,13 +184,9 @@ async function openServedRouter(
   backends: Readonly<Record<string, SecretBackend>>;
 }> {
   const { readConfigFile, parseConfig, createConfiguredRouter } = await import("@keyway/core/config");
-  const env = { ...io.env, KEYWAY_CONFIG: undefined };
-  const explicit = global.config ?? io.env.KEYWAY_CONFIG;
-  const local = path.resolve(io.cwd, "keyway.yaml");
-  const file =
-    explicit === undefined && !existsSync(local)
-      ? undefined
-      : await readConfigFile({ path: path.resolve(io.cwd, explicit ?? local), env });
+  const source = configSource(io, global);
+  const env = source.env;
+  const file = source.path === undefined ? undefined : await readConfigFile({ path: source.path, env });
   const session = sessionOf(io);
   if (file === undefined) {
     const { name, type, backend } = await defaultBackend(io);
@@ -203,7 +199,12 @@ async function openServedRouter(
     };
   }
   const parsed = parseConfig(file.text, { env, source: file.source });
-  const { router, backends } = await createConfiguredRouter(parsed, { env, redactor: session.redactor });
+  // Relative paths in the file (a store's `path:`) are the config file's folder's, as everywhere.
+  const { router, backends } = await createConfiguredRouter(parsed, {
+    env,
+    redactor: session.redactor,
+    baseDir: path.dirname(file.source),
+  });
   const backendTypes = Object.fromEntries(
     Object.entries(parsed.config.backends).map(([name, raw]) => [name, raw.type]),
   );

@@ -2,11 +2,12 @@
  * `keyway store init` and `keyway store rotate-key`: create Keyway's own encrypted store
  * (@keyway/backend-store) with its key file, and re-wrap its data keys under a new key.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ConfigurationError } from "@keyway/core";
-import type { GlobalOptions } from "../context.js";
+import { configSource, type GlobalOptions } from "../context.js";
 import { CliError, type CliIO, EXIT, write } from "../io.js";
+import { createSecretFile } from "../secret-file.js";
 
 /** The store package, imported only by these commands (installed beside the CLI by its users). */
 export async function storePackage(): Promise<typeof import("@keyway/backend-store")> {
@@ -31,22 +32,6 @@ function withoutPassword(url: string): string {
   }
 }
 
-/** Writes a new key file (mode 0600), refusing to replace one. */
-function createKeyFile(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(file, `${text}\n`, { mode: 0o600, flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST")
-      throw new CliError(
-        `The key file ${file} exists already; keyway never replaces a key file.`,
-        EXIT.invalid,
-      );
-    throw error;
-  }
-  chmodSync(file, 0o600); // the umask may have taken bits off, never added: make it exact
-}
-
 /** Where `keyway store init` puts an embedded store and its key by default (and `keyway serve` looks). */
 export const DEFAULT_STORE_PATH = ".keyway/store";
 export const DEFAULT_STORE_KEY_FILE = ".keyway/store.key";
@@ -62,7 +47,7 @@ export async function createStore(
   const store = await storePackage();
   const absoluteKey = path.resolve(io.cwd, options.keyFile);
   const keyText = store.generateKeyText();
-  createKeyFile(absoluteKey, keyText);
+  await createSecretFile(absoluteKey, keyText, "key file");
   try {
     await store.initializeStore(
       { name: options.name, url: options.url, path: options.path && path.resolve(io.cwd, options.path) },
@@ -112,8 +97,9 @@ export async function rotateKey(
 ): Promise<void> {
   const store = await storePackage();
   const { parseConfig, readConfigFile } = await import("@keyway/core/config");
-  const configPath = global.config ?? io.env.KEYWAY_CONFIG ?? path.join(io.cwd, "keyway.yaml");
-  const file = await readConfigFile({ path: path.resolve(io.cwd, configPath), env: io.env });
+  const source = configSource(io, global);
+  const file =
+    source.path === undefined ? undefined : await readConfigFile({ path: source.path, env: io.env });
   if (!file)
     throw new CliError("No keyway.yaml: rotate-key works on a store its config names.", EXIT.invalid);
   const { config } = parseConfig(file.text, { env: io.env, source: file.source });
@@ -127,17 +113,24 @@ export async function rotateKey(
       EXIT.invalid,
     );
   const [name, raw] = chosen[0] as [string, Record<string, unknown>];
+  // The store the config names, its paths the config file's folder's, as the backend reads them.
+  const { resolvePaths } = await import("@keyway/backend-store/definition");
   const storeOptions = {
+    ...resolvePaths(
+      {
+        url: raw.url as string | undefined,
+        path: raw.path as string | undefined,
+        keyFile: raw.keyFile as string | undefined,
+      },
+      path.dirname(file.source),
+    ),
     name,
-    url: raw.url as string | undefined,
-    path: raw.path === undefined ? undefined : path.resolve(io.cwd, raw.path as string),
-    keyFile: raw.keyFile === undefined ? undefined : path.resolve(io.cwd, raw.keyFile as string),
     env: io.env,
   };
   const oldKey = store.loadStoreKey(storeOptions.keyFile, io.env);
   // The new key file is made once and read again by a resumed run.
   const newKeyPath = path.resolve(io.cwd, options.newKeyFile);
-  if (!existsSync(newKeyPath)) createKeyFile(newKeyPath, store.generateKeyText());
+  if (!existsSync(newKeyPath)) await createSecretFile(newKeyPath, store.generateKeyText(), "key file");
   const newKey = store.parseKeyText(readFileSync(newKeyPath, "utf8"), `key file '${options.newKeyFile}'`);
   if (newKey.id === oldKey.id)
     throw new ConfigurationError("The new key file holds the store's current key.");
